@@ -1,0 +1,3 @@
+from astrozoo.cli import main
+
+main()

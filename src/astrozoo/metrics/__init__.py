@@ -1,0 +1,1 @@
+"""Built-in metrics. They register through the same hooks as any plugin's."""
