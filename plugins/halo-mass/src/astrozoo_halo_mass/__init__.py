@@ -1,0 +1,1 @@
+"""astrozoo task plugin: dark-matter halo masses of galaxies (Jespersen-style TNG50 study)."""

@@ -1,0 +1,170 @@
+"""halo-mass datasets: the mock universes (embedded default) and the real TNG50-1 loader.
+
+Both build the same thing from a catalogue in the shared HDF5 format: the overdensity Δ_G
+(neighbours within ``radius`` Mpc in the periodic box), the paper's sub-volume split, and —
+only when a model asks for them — rendered gri images and statmorph morphology, each made once
+and cached beside the catalogue. One sample serves every model (see docs/tasks/halo-mass.md):
+galaxies whose statmorph fit is flagged keep NaN morphology unless ``flag_cut`` drops them.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from astrozoo.data import cache_dir, store
+from astrozoo.data.graphs import count_neighbours
+from astrozoo.errors import AstrozooError
+from astrozoo.interfaces import Dataset, Split
+
+REQUIRED = ("galaxy_id", "pos", "log_mstar", "log_mhalo")
+FINITE = ("pos", "log_mstar", "log_mhalo")
+
+
+class HaloDataset(Dataset):
+    """Shared machinery; subclasses say where the catalogue, images and morphology come from."""
+
+    task = "halo-mass"
+
+    def __init__(self, seed: int = 0, radius: float = 3.0, gap: float = 6.0, flag_cut: bool = False,
+                 image_size: int = 224, path: str = ""):
+        super().__init__(seed=seed, radius=radius, gap=gap, flag_cut=flag_cut, image_size=image_size, path=path)
+        self.seed, self.radius, self.gap, self.flag_cut = seed, radius, gap, flag_cut
+        self.image_size, self.path = image_size, path
+
+    # -- what subclasses provide ----------------------------------------------------------
+    def catalogue_file(self) -> Path:
+        raise NotImplementedError
+
+    def measure_images(self, columns: dict, attrs: dict) -> np.ndarray:
+        raise NotImplementedError
+
+    def measure_morphology(self, columns: dict, attrs: dict) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    # -- derived products, made once ------------------------------------------------------
+    @cached_property
+    def catalogue(self) -> tuple[dict, dict]:
+        columns, attrs = store.read(self.catalogue_file(), "catalogue", required=REQUIRED, finite=FINITE)
+        box = float(attrs.get("box_size_mpc", 0))
+        if box <= 0:
+            raise AstrozooError(f"{self.catalogue_file()}: attribute 'box_size_mpc' missing or not positive")
+        return columns, attrs
+
+    @property
+    def box(self) -> float:
+        return float(self.catalogue[1]["box_size_mpc"])
+
+    @cached_property
+    def table(self) -> dict[str, np.ndarray]:
+        """Catalogue + Δ_G + split label (and the flag cut when asked for)."""
+        from astrozoo_halo_mass.split import subvolume_split
+
+        columns, _ = self.catalogue
+        table = dict(columns)
+        table["delta_g"] = count_neighbours(columns["pos"], self.radius, box=self.box).astype(float)
+        table["split"] = subvolume_split(columns["pos"], self.box, gap=self.gap)
+        if self.flag_cut:
+            table["split"] = np.where(self.morphology["flag"] <= 1, table["split"], "")
+        return table
+
+    def _cached(self, suffix: str) -> Path:
+        source = self.catalogue_file()
+        return source.with_name(source.stem + f"-{suffix}.h5")
+
+    @cached_property
+    def morphology(self) -> dict[str, np.ndarray]:
+        """statmorph features of every catalogue galaxy (NaN where the fit is flagged > 1)."""
+        path = self._cached("morphology")
+        if not path.exists():
+            features = self.measure_morphology(*self.catalogue)
+            store.write(path, {"morphology": features}, {"catalogue": str(self.catalogue_file())})
+        features, _ = store.read(path, "morphology", required=("flag",))
+        bad = features["flag"] > 1
+        return {k: np.where(bad, np.nan, v) if k not in ("flag", "flag_sersic") else v
+                for k, v in features.items()}
+
+    @cached_property
+    def images(self) -> np.ndarray:
+        """(N, 3, S, S) float32 gri cutouts of every catalogue galaxy, rendered or read once."""
+        path = self._cached(f"images{self.image_size}")
+        if not path.exists():
+            images = self.measure_images(*self.catalogue)
+            store.write(path, {"images": {"gri": images}}, {"bands": "g,r,i"})
+        images, _ = store.read(path, "images", required=("gri",))
+        images = images["gri"]
+        expected = (len(self.catalogue[0]["galaxy_id"]), 3, self.image_size, self.image_size)
+        if images.shape != expected:
+            raise AstrozooError(f"{path}: images have shape {images.shape}, expected {expected}")
+        return images
+
+    # -- the Dataset contract ---------------------------------------------------------------
+    def load(self, split: str) -> Split:
+        rows = np.flatnonzero(self.table["split"] == split)
+        if rows.size == 0:
+            raise AstrozooError(f"{self.name}: split {split!r} is empty")
+        columns = {k: v[rows] for k, v in self.table.items()}
+        return Split(
+            name=split, ids=columns["galaxy_id"], y=columns["log_mhalo"],
+            data={"columns": columns, "pos": columns["pos"], "box": self.box, "radius": self.radius,
+                  "morphology": lambda: {k: v[rows] for k, v in self.morphology.items()},
+                  "images": lambda: self.images[rows]},
+        )
+
+    def info(self) -> dict:
+        _, attrs = self.catalogue
+        counts = {s: int((self.table["split"] == s).sum()) for s in ("train", "val", "test")}
+        return {"file": str(self.catalogue_file()), "box_mpc": self.box, "n_galaxies": len(self.table["split"]),
+                "n_dropped_in_gaps": int((self.table["split"] == "").sum()), **counts,
+                "satellite_fraction": float(np.mean(~self.table["is_central"].astype(bool)))
+                if "is_central" in self.table else "unknown",
+                "provenance": attrs.get("provenance", self.provenance)}
+
+
+class MockTNG50(HaloDataset):
+    """The embedded default: a mock TNG50-1 volume (51.7 Mpc), generated on first use."""
+
+    name = "mock-tng50"
+    provenance = "mock"
+    box_name = "tng50"
+    description = "mock TNG50-sized periodic volume (51.7 Mpc) at z=0; see docs/mock-halo-mass.md"
+
+    def catalogue_file(self) -> Path:
+        if self.path:
+            return Path(self.path)
+        path = cache_dir("halo-mass") / f"{self.name}-seed{self.seed}.h5"
+        if not path.exists():
+            from astrozoo_halo_mass.mock import COLUMN_UNITS, generate_universe
+
+            print(f"generating {self.name} (seed {self.seed}) → {path}")
+            columns, attrs = generate_universe(self.box_name, seed=self.seed)
+            store.write(path, {"catalogue": columns}, attrs, COLUMN_UNITS)
+        return path
+
+    def measure_images(self, columns, attrs):
+        from astrozoo_halo_mass.render import render_cutouts
+
+        return render_cutouts(columns, float(attrs["box_size_mpc"]), columns["galaxy_id"],
+                              size=self.image_size, seed=self.seed)
+
+    def measure_morphology(self, columns, attrs):
+        from astrozoo_halo_mass.morphology import measure_morphology
+
+        size = 224
+        images = self.images if self.image_size == size else type(self)(seed=self.seed, path=self.path).images
+        return measure_morphology(images)
+
+
+class MockTNG100(MockTNG50):
+    name, box_name = "mock-tng100", "tng100"
+    description = "mock TNG100-sized periodic volume (110.7 Mpc) at z=0"
+
+
+class MockTNG300(MockTNG50):
+    name, box_name = "mock-tng300", "tng300"
+    description = "mock TNG300-sized periodic volume (302.6 Mpc) at z=0"
+
+
+DATASETS = [MockTNG50, MockTNG100, MockTNG300]

@@ -1,0 +1,20 @@
+import pytest
+
+from astrozoo import registry
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch, tmp_path_factory):
+    """A fresh working directory with its own MLflow store; the data cache is shared per session."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.setenv("ASTROZOO_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+    return tmp_path
+
+
+@pytest.fixture
+def fresh_registry():
+    """Rebuild plugins and registry before and after a test that changes what is loaded."""
+    registry.reset()
+    yield
+    registry.reset()
