@@ -1,0 +1,227 @@
+"""Image models shared by every task: timm backbones, batched tensor augmentations,
+per-channel standardisation, and one generic image classifier built on the one training loop.
+
+Images reach models as ``split.data["images"]``: an (N, C, H, W) float32 array, or a zero-arg
+callable returning one (so a dataset can make them lazily).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import sys
+from functools import cache
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from astrozoo.interfaces import FitContext, Model, Split
+from astrozoo.training import fit
+
+_warned: set[str] = set()
+
+
+@cache
+def _hub_reachable() -> bool:
+    """Whether pretrained weights could be fetched: with HF_HUB_OFFLINE=1 timm looks only in the
+    local cache (fast); otherwise one short connection attempt instead of the hub's long retries."""
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        return True
+    try:
+        socket.create_connection(("huggingface.co", 443), timeout=3).close()
+        return True
+    except OSError:
+        return False
+
+
+def create_backbone(name: str, pretrained: bool = True, weights_file: str = "", **kwargs) -> torch.nn.Module:
+    """``timm.create_model(name, ...)``: ImageNet weights when they can be had, else random init.
+
+    ``weights_file`` loads a local state dict (e.g. downloaded elsewhere) instead; keys that do
+    not fit (a different head) are skipped. Offline, ``pretrained=True`` falls back to random
+    initialisation with one warning line per backbone.
+    """
+    import timm
+
+    if weights_file:
+        model = timm.create_model(name, pretrained=False, **kwargs)
+        state = torch.load(weights_file, map_location="cpu", weights_only=True)
+        own = model.state_dict()
+        model.load_state_dict({k: v for k, v in state.items() if k in own and own[k].shape == v.shape},
+                              strict=False)
+        return model
+    if pretrained:
+        reason = "no connection to the Hugging Face hub"
+        if _hub_reachable():
+            try:
+                return timm.create_model(name, pretrained=True, **kwargs)
+            except Exception as exc:  # offline cache miss, or no weights published for this name
+                reason = type(exc).__name__
+        if name not in _warned:
+            _warned.add(name)
+            print(f"astrozoo: warning: pretrained weights for {name!r} unavailable ({reason}); "
+                  "using random initialisation (give params.weights_file to load local weights)",
+                  file=sys.stderr)
+    return timm.create_model(name, pretrained=False, **kwargs)
+
+
+def images_of(split: Split) -> np.ndarray:
+    images = split.data["images"]
+    images = images() if callable(images) else images
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4:
+        raise ValueError(f"split {split.name!r}: images must be (N, C, H, W), got shape {images.shape}")
+    return images
+
+
+class Standardizer:
+    """Per-channel mean and standard deviation, measured on the training images only."""
+
+    def fit(self, images: np.ndarray) -> "Standardizer":
+        self.mean = images.mean(axis=(0, 2, 3), keepdims=True).astype(np.float32)
+        self.std = images.std(axis=(0, 2, 3), keepdims=True).astype(np.float32) + 1e-8
+        return self
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        return (images - self.mean) / self.std
+
+
+def augment(x: torch.Tensor, flips: bool = True, max_rotation: float = 0.0, jitter: int = 0) -> torch.Tensor:
+    """Random per-image flips, rotation up to ±max_rotation degrees and a shift of up to
+    ``jitter`` pixels (the paper's 'pad 5 and random-crop', done as one affine resampling with
+    zero padding) — on whatever device ``x`` lives, batched."""
+    n = x.shape[0]
+    if flips:
+        x = torch.where(torch.rand(n, 1, 1, 1, device=x.device) < 0.5, x.flip(-1), x)
+        x = torch.where(torch.rand(n, 1, 1, 1, device=x.device) < 0.5, x.flip(-2), x)
+    if max_rotation or jitter:
+        angle = (torch.rand(n, device=x.device) * 2 - 1) * math.radians(max_rotation)
+        shift = (torch.randint(-jitter, jitter + 1, (n, 2), device=x.device).float()
+                 * 2 / torch.tensor(x.shape[-1:-3:-1], device=x.device)) if jitter else torch.zeros(n, 2, device=x.device)
+        cos, sin = torch.cos(angle), torch.sin(angle)
+        theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+        grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
+        x = F.grid_sample(x, grid, padding_mode="zeros", align_corners=False)
+    return x
+
+
+class PlateauLR:
+    """Multiply the learning rate by ``factor`` after ``patience`` epochs without a new best
+    validation value (Kosiba et al.'s 'reduce on plateau'); a training-loop callback."""
+
+    def __init__(self, factor: float = 0.75, patience: int = 14):
+        self.factor, self.patience, self.best, self.wait = factor, patience, float("inf"), 0
+
+    def on_epoch_end(self, epoch, value, optimizer):
+        if value < self.best:
+            self.best, self.wait = value, 0
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            for group in optimizer.param_groups:
+                group["lr"] *= self.factor
+            self.wait = 0
+
+    def state_dict(self):
+        return {"best": self.best, "wait": self.wait}
+
+    def load_state_dict(self, state):
+        self.best, self.wait = state["best"], state["wait"]
+
+
+def make_optimizer(name: str, parameters, lr: float, weight_decay: float = 0.0) -> torch.optim.Optimizer:
+    """adam, adamw, sgd (Nesterov, momentum 0.9) or adadelta — the optimizers of the seed papers."""
+    if name == "adam":
+        return torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay)
+    if name == "adamw":
+        return torch.optim.AdamW(parameters, lr=lr, weight_decay=weight_decay)
+    if name == "sgd":
+        return torch.optim.SGD(parameters, lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
+    if name == "adadelta":
+        return torch.optim.Adadelta(parameters, lr=lr, weight_decay=weight_decay)
+    raise ValueError(f"unknown optimizer {name!r}: choose adam, adamw, sgd or adadelta")
+
+
+class ImageClassifier(Model):
+    """Any image network → class probabilities, trained with (binary) cross-entropy.
+
+    Subclasses set ``name``/``tasks`` and may override :meth:`build_network` (the default is a
+    timm backbone by name). ``monitor="accuracy"`` keeps the epoch with the best validation
+    accuracy instead of the lowest validation loss.
+    """
+
+    def __init__(self, backbone: str = "resnet18", pretrained: bool = True, weights_file: str = "",
+                 epochs: int = 10, batch_size: int = 32, lr: float = 1e-3, optimizer: str = "adam",
+                 weight_decay: float = 0.0, flips: bool = True, max_rotation: float = 0.0, jitter: int = 0,
+                 patience: int = 0, plateau_patience: int = 0, plateau_factor: float = 0.75,
+                 monitor: str = "loss", channels: list | None = None):
+        super().__init__(**{k: v for k, v in locals().items() if k not in ("self", "__class__")})
+        self.p = dict(self.params)
+
+    # -- what subclasses may change ----------------------------------------------------------
+    def build_network(self, in_chans: int, n_outputs: int, image_size: int) -> torch.nn.Module:
+        return create_backbone(self.p["backbone"], self.p["pretrained"], self.p["weights_file"],
+                               in_chans=in_chans, num_classes=n_outputs)
+
+    # -- the Model contract --------------------------------------------------------------------
+    def _inputs(self, split: Split) -> torch.Tensor:
+        images = images_of(split)
+        if self.p["channels"] is not None:
+            images = images[:, list(self.p["channels"])]
+        return torch.from_numpy(self.standardizer(images))
+
+    def fit(self, train: Split, val: Split, context: FitContext) -> "ImageClassifier":
+        p = self.p
+        raw = images_of(train)
+        if p["channels"] is not None:
+            raw = raw[:, list(p["channels"])]
+        self.standardizer = Standardizer().fit(raw)
+        self.n_classes = int(max(train.y.max(), val.y.max())) + 1
+        n_out = 1 if self.n_classes == 2 else self.n_classes
+        self.network = self.build_network(raw.shape[1], n_out, raw.shape[-1])
+        device = torch.device(context.device)
+        x_train, y_train = self._inputs(train).to(device), torch.as_tensor(train.y).to(device)
+        x_val, y_val = self._inputs(val).to(device), torch.as_tensor(val.y).to(device)
+        optimizer = make_optimizer(p["optimizer"], self.network.parameters(), p["lr"], p["weight_decay"])
+        generator = torch.Generator().manual_seed(context.seed)
+
+        def batches():
+            order = torch.randperm(len(x_train), generator=generator)
+            for i in range(0, len(order), p["batch_size"]):
+                idx = order[i:i + p["batch_size"]].to(device)
+                yield augment(x_train[idx], p["flips"], p["max_rotation"], p["jitter"]), y_train[idx]
+
+        def validate():
+            logits = torch.cat([self.network(x_val[i:i + 256]) for i in range(0, len(x_val), 256)])
+            if p["monitor"] == "accuracy":
+                return -float((self._labels(logits) == y_val).float().mean())
+            return float(self._loss(logits, y_val))
+
+        callbacks = [PlateauLR(p["plateau_factor"], p["plateau_patience"])] if p["plateau_patience"] else []
+        self.history = fit(self.network, optimizer, batches=batches,
+                           loss=lambda batch: self._loss(self.network(batch[0]), batch[1]),
+                           validate=validate, epochs=p["epochs"], context=context,
+                           patience=p["patience"] or None, callbacks=callbacks, desc=f"{self.name}")
+        self.network.to("cpu").eval()
+        return self
+
+    def _loss(self, logits, y):
+        if self.n_classes == 2:
+            return F.binary_cross_entropy_with_logits(logits.squeeze(-1).float(), y.float())
+        return F.cross_entropy(logits.float(), y.long())
+
+    def _labels(self, logits):
+        if self.n_classes == 2:
+            return (logits.squeeze(-1) > 0).long()
+        return logits.argmax(-1)
+
+    @torch.no_grad()
+    def predict(self, split: Split) -> np.ndarray:
+        x = self._inputs(split)
+        self.network.eval()
+        logits = torch.cat([self.network(x[i:i + 256]) for i in range(0, len(x), 256)]).float()
+        if self.n_classes == 2:
+            return torch.sigmoid(logits.squeeze(-1)).numpy()
+        return torch.softmax(logits, -1).numpy()
