@@ -29,19 +29,26 @@ def cli(ctx, debug):
 @click.option("--dataset", "-d", default=None, help="Dataset name; default: the recipe's, else the task's.")
 @click.option("--profile", "-p", default="quick", show_default=True, help="Recipe profile: quick (CPU-sized) or paper.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Training seed.")
-@click.option("--seeds", default=1, show_default=True, type=int, help="Run seeds seed..seed+N-1 one after another.")
+@click.option("--seeds", default=1, show_default=True, type=int,
+              help="Run seeds seed..seed+N-1 as child runs of one parent run (mean ± std).")
+@click.option("--folds", default=0, type=int,
+              help="K-fold cross-validation: K child runs under one parent (datasets with data.fold).")
 @click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
               help="Override a recipe value, e.g. --set params.epochs=5 (repeatable).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda[:N].")
 @click.option("--resume", is_flag=True, help="Continue the unfinished run of the same name from its last checkpoint.")
-def run(task, model, dataset, profile, seed, seeds, overrides, device, resume):
+def run(task, model, dataset, profile, seed, seeds, folds, overrides, device, resume):
     """Train MODEL on TASK, score the test split and record everything in MLflow."""
     from astrozoo import runner, tracking
 
-    for s in range(seed, seed + seeds):
-        _, run_id = runner.run(task, model, dataset=dataset, profile=profile, seed=s,
+    if seeds > 1 or folds > 1:
+        run_id = runner.run_many(task, model, seeds=range(seed, seed + seeds), folds=folds,
+                                 overrides=overrides, profile=profile, dataset=dataset,
+                                 device=device, echo=click.echo)
+    else:
+        _, run_id = runner.run(task, model, dataset=dataset, profile=profile, seed=seed,
                                overrides=overrides, device=device, resume=resume, echo=click.echo)
-        click.echo(f"run id: {run_id}  (experiment {task!r}, store {tracking.tracking_uri()})")
+    click.echo(f"run id: {run_id}  (experiment {task!r}, store {tracking.tracking_uri()})")
     click.echo("browse: astrozoo ui   compare: astrozoo compare " + task)
 
 

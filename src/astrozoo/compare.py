@@ -15,20 +15,23 @@ TAG = tracking.TAG
 
 
 def collect(task_name: str, profile: str | None = None, dataset: str | None = None) -> dict:
-    """{model: {'runs': [run ids], 'seeds': n, metric: (mean, std)}} from the latest run per seed."""
+    """{model: {'runs': [run ids], 'seeds': n, metric: (mean, std)}} from the latest run per
+    seed and fold."""
     get_registry().task(task_name)  # unknown task → a clear error
     latest: dict[tuple[str, str], object] = {}
     for run in tracking.finished_runs(task_name):  # newest first
         tags = run.data.tags
+        if tags.get(TAG + "role") == "parent":  # its children are counted one by one
+            continue
         if profile and tags.get(TAG + "profile") != profile:
             continue
         if dataset and tags.get(TAG + "dataset") != dataset:
             continue
-        key = (tags.get(TAG + "model"), tags.get(TAG + "seed"))
+        key = (tags.get(TAG + "model"), tags.get(TAG + "seed"), tags.get(TAG + "fold", "-1"))
         latest.setdefault(key, run)
     table: dict[str, dict] = defaultdict(lambda: {"runs": []})
     values: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    for (model, _seed), run in latest.items():
+    for (model, _seed, _fold), run in latest.items():
         table[model]["runs"].append(run.info.run_id)
         table[model]["provenance"] = run.data.tags.get(TAG + "provenance", "?")
         for name, value in run.data.metrics.items():
@@ -103,7 +106,7 @@ def render(task_name: str, fmt: str = "markdown", profile: str | None = None, da
         cells = [cell(row[n], row[f"{n}_paper"]) for n in names]
         lines.append(f"| {row['model']} | {row['seeds']} | {row['provenance'] or '—'} | "
                      + " | ".join(cells) + f" | {row['run'][:8]} |")
-    lines += ["", "Ours: mean ± std over seeds, latest finished run per seed. In parentheses: the paper's "
+    lines += ["", "Ours: mean ± std over seeds and folds (column 'seeds' counts runs), latest finished run per seed and fold. In parentheses: the paper's "
               "reported number, measured on the paper's real data. Rows marked `mock` ran on the "
               "embedded mock data and are not results on real data."]
     return "\n".join(lines) + "\n"

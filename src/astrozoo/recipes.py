@@ -5,6 +5,7 @@ A card::
 
     task = "halo-mass"
     model = "gnn"
+    base = "..."             # optional: a card-only model built on this registered model
     dataset = "mock-tng50"
     description = "..."
     [params]                 # handed to the Model
@@ -32,7 +33,7 @@ from pathlib import Path
 
 from astrozoo.errors import AstrozooError
 
-TOP_KEYS = {"task": str, "model": str, "dataset": str, "description": str,
+TOP_KEYS = {"task": str, "model": str, "base": str, "dataset": str, "description": str,
             "params": dict, "data": dict, "profiles": dict, "paper": dict}
 PAPER_KEYS = {"citation": str, "url": str, "table": str, "note": str, "metrics": dict}
 SECTIONS = ("params", "data")
@@ -47,6 +48,7 @@ class RecipeError(AstrozooError):
 class Recipe:
     task: str
     model: str
+    base: str | None = None
     dataset: str | None = None
     description: str = ""
     params: dict = field(default_factory=dict)

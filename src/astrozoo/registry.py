@@ -59,6 +59,24 @@ class Registry:
     def add_recipe_dir(self, path) -> None:
         self.recipe_dirs.append(Path(path))
 
+    def add_card_models(self) -> None:
+        """Cards with ``base = "<model>"`` add a model by name with no code (e.g. one more timm
+        backbone): the registered base model is built with the card's params."""
+        from astrozoo import recipes
+
+        try:
+            cards = recipes.all_recipes()
+        except AstrozooError as exc:
+            plugins.warn(f"recipe cards: {exc}")
+            return
+        for card in cards:
+            if not card.base or (card.task, card.model) in self.models:
+                continue
+            if (card.task, card.base) in self.models:
+                self.models[(card.task, card.model)] = self.models[(card.task, card.base)]
+            else:
+                plugins.warn(f"{card.path}: base model {card.base!r} is not registered for task {card.task!r}")
+
     # -- lookups ------------------------------------------------------------------------------
     def task(self, name: str) -> Task:
         if name not in self.tasks:
@@ -117,6 +135,7 @@ def get_registry() -> Registry:
         plugins.call_each("register_models", register=reg.add_model)
         plugins.call_each("register_recipes", register=reg.add_recipe_dir)
         _registry = reg
+        reg.add_card_models()
     return _registry
 
 

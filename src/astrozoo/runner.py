@@ -43,12 +43,14 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
     dataset_cls = registry.dataset(task_name, recipe.dataset or task.default_dataset)
     tracking.check_reachable()
     device = resolve_device(device)
-    run_name = f"{task_name}/{model_name}/{profile}/seed{seed}"
+    fold = recipe.data.get("fold", -1)
+    run_name = f"{task_name}/{model_name}/{profile}/seed{seed}" + (f"/fold{fold}" if fold >= 0 else "")
     resume_id = tracking.find_resumable(task_name, run_name) if resume else None
     if resume and not resume_id:
         echo(f"no unfinished run named {run_name} to resume; starting a new one")
     tags = {"task": task_name, "model": model_name, "dataset": dataset_cls.name,
-            "provenance": dataset_cls.provenance, "profile": profile, "seed": seed, "device": device}
+            "provenance": dataset_cls.provenance, "profile": profile, "seed": seed, "device": device,
+            "fold": fold}
 
     with tracking.start_run(task_name, run_name, tags, run_id=resume_id,
                             system_metrics=device.startswith("cuda")) as tracker:
@@ -99,6 +101,39 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
         for name, value in scores.items():
             echo(f"  {name:>12s} = {value:.4f}")
         return result, tracker.run_id
+
+
+def run_many(task_name: str, model_name: str, *, seeds=(0,), folds: int = 0, overrides=(),
+             profile: str = "quick", echo=print, **kwargs) -> str:
+    """Several seeds and/or K cross-validation folds as child runs of one parent MLflow run;
+    the parent records mean and std of every test metric. Returns the parent's run id."""
+    import itertools
+
+    if folds:
+        card = recipes.resolve(task_name, model_name, profile, overrides)
+        if "fold" not in card.data:
+            from astrozoo.errors import AstrozooError
+
+            raise AstrozooError(f"--folds: the {task_name}/{model_name} recipe has no data.fold, "
+                                "so its dataset does not offer cross-validation folds")
+    tags = {"task": task_name, "model": model_name, "profile": profile, "role": "parent",
+            "seeds": len(seeds), "folds": folds}
+    name = f"{task_name}/{model_name}/{profile}/" + (f"{folds}-fold" if folds else f"{len(seeds)} seeds")
+    collected: dict[str, list[float]] = {}
+    with tracking.start_run(task_name, name, tags) as parent:
+        for seed, fold in itertools.product(seeds, range(folds) if folds else [None]):
+            extra = [f"data.fold={fold}", f"data.n_folds={folds}"] if fold is not None else []
+            result, run_id = run(task_name, model_name, seed=seed, overrides=list(overrides) + extra,
+                                 profile=profile, echo=echo, **kwargs)
+            for key, value in result.metrics.items():
+                collected.setdefault(key, []).append(value)
+        summary = {f"mean_test_{k}": float(np.mean(v)) for k, v in collected.items()}
+        summary.update({f"std_test_{k}": float(np.std(v)) for k, v in collected.items()})
+        parent.log_metrics(summary)
+        echo(f"[{name}] mean ± std over {len(next(iter(collected.values())))} runs:")
+        for key, values in collected.items():
+            echo(f"  {key:>12s} = {np.mean(values):.4f} ± {np.std(values):.4f}")
+        return parent.run_id
 
 
 def _seed(seed: int) -> None:

@@ -100,11 +100,13 @@ class Tracker:
 @contextmanager
 def start_run(task: str, run_name: str, tags: dict, run_id: str | None = None,
               system_metrics: bool = False):
-    """Open (or reopen, for ``--resume``) the MLflow run of one training."""
+    """Open (or reopen, for ``--resume``) the MLflow run of one training. Opened while another
+    run is active, it becomes that run's child (folds and seeds under one parent)."""
     mlflow = _mlflow()
     mlflow.set_experiment(task)
     kwargs = {"run_id": run_id} if run_id else {"run_name": run_name}
-    with mlflow.start_run(log_system_metrics=system_metrics, **kwargs) as run:
+    nested = mlflow.active_run() is not None
+    with mlflow.start_run(log_system_metrics=system_metrics, nested=nested, **kwargs) as run:
         tracker = Tracker(mlflow, run)
         tracker.set_tags({**{TAG + k: v for k, v in tags.items()},
                           "mlflow.source.git.commit": git_commit(),
