@@ -92,7 +92,8 @@ class Dataset(ABC):
 
     @abstractmethod
     def load(self, split: str) -> Split:
-        """Return the split ``"train"``, ``"val"`` or ``"test"``."""
+        """Return the split ``"train"``, ``"val"`` or ``"test"`` — or ``"all"``, every object,
+        for ``astrozoo predict`` on a new catalogue (datasets that can)."""
 
     def info(self) -> dict[str, Any]:
         """Flat facts about the data to log with the run (sizes, seed, file, ...)."""

@@ -102,7 +102,11 @@ class HaloDataset(Dataset):
 
     # -- the Dataset contract ---------------------------------------------------------------
     def load(self, split: str) -> Split:
-        rows = np.flatnonzero(self.table["split"] == split)
+        """``train``, ``val``, ``test`` (the paper's sub-volumes) or ``all`` (every galaxy, for predict)."""
+        if split == "all":
+            rows = np.arange(len(self.table["split"]))
+        else:
+            rows = np.flatnonzero(self.table["split"] == split)
         if rows.size == 0:
             raise AstrozooError(f"{self.name}: split {split!r} is empty")
         columns = {k: v[rows] for k, v in self.table.items()}
