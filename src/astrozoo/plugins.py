@@ -16,7 +16,7 @@ import pluggy
 from astrozoo import hookspecs
 
 GROUP = "astrozoo"
-DEFAULT_PLUGINS = ("astrozoo.metrics.regression", "astrozoo.metrics.classification")
+DEFAULT_PLUGINS = ("astrozoo.metrics.regression", "astrozoo.metrics.classification", "astrozoo.data.commands")
 
 BROKEN: dict[str, str] = {}
 PACKAGES: dict[str, str] = {}

@@ -136,16 +136,21 @@ class MockTNG50(HaloDataset):
     description = "mock TNG50-sized periodic volume (51.7 Mpc) at z=0; see docs/mock-halo-mass.md"
 
     def catalogue_file(self) -> Path:
+        """``path`` when given (it must exist), else the cached mock, generated on first use."""
         if self.path:
             return Path(self.path)
         path = cache_dir("halo-mass") / f"{self.name}-seed{self.seed}.h5"
         if not path.exists():
-            from astrozoo_halo_mass.mock import COLUMN_UNITS, generate_universe
-
             print(f"generating {self.name} (seed {self.seed}) → {path}")
-            columns, attrs = generate_universe(self.box_name, seed=self.seed)
-            store.write(path, {"catalogue": columns}, attrs, COLUMN_UNITS)
+            self.generate(path)
         return path
+
+    def generate(self, output: Path) -> Path:
+        """Write this mock universe's catalogue (seeded, deterministic) to ``output``."""
+        from astrozoo_halo_mass.mock import COLUMN_UNITS, generate_universe
+
+        columns, attrs = generate_universe(self.box_name, seed=self.seed)
+        return store.write(output, {"catalogue": columns}, attrs, COLUMN_UNITS)
 
     def measure_images(self, columns, attrs):
         from astrozoo_halo_mass.render import render_cutouts

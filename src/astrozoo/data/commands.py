@@ -1,0 +1,90 @@
+"""``astrozoo data``: generate mock data, download real data, describe a data file.
+
+A built-in plugin: it adds its commands through ``register_commands`` like any other. Datasets
+offer ``generate(output)`` (mocks) and ``download(output, **options)`` (real data) when they can.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import h5py
+
+from astrozoo.data import store
+from astrozoo.errors import AstrozooError
+from astrozoo.hookspecs import hookimpl
+
+
+def _dataset(task: str, name: str | None, want: str):
+    from astrozoo.registry import get_registry
+
+    registry = get_registry()
+    cls = registry.dataset(task, name or registry.task(task).default_dataset)
+    if not hasattr(cls, want):
+        able = [n for n, c in registry.datasets.items() if c.task == task and hasattr(c, want)]
+        raise AstrozooError(f"dataset {cls.name!r} cannot {want}; datasets of {task!r} that can: "
+                            f"{', '.join(able) or 'none'}")
+    return cls
+
+
+@click.group()
+def data():
+    """Generate, download and inspect data files."""
+
+
+@data.command()
+@click.argument("task")
+@click.option("--dataset", "-d", default=None, help="A mock dataset of TASK (default: the task's).")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Where to write (default: the cache the runs use).")
+def generate(task, dataset, seed, output):
+    """Generate TASK's mock data (seeded and deterministic) into one HDF5 file."""
+    cls = _dataset(task, dataset, "generate")
+    instance = cls(seed=seed)
+    path = instance.generate(Path(output)) if output else instance.catalogue_file()
+    click.echo(f"wrote {path}")
+
+
+@data.command()
+@click.argument("task")
+@click.option("--dataset", "-d", default=None, help="A real dataset of TASK (default: the first that can download).")
+@click.option("--simulation", default=None, help="Simulation name, e.g. TNG50-1.")
+@click.option("--output", "-o", type=click.Path(file_okay=False), default=None)
+def download(task, dataset, simulation, output):
+    """Download TASK's real data (credentials from the environment, e.g. TNG_API_KEY)."""
+    from astrozoo.data import cache_dir
+    from astrozoo.registry import get_registry
+
+    if dataset is None:
+        able = [n for n, c in get_registry().datasets.items() if c.task == task and hasattr(c, "download")]
+        if not able:
+            raise AstrozooError(f"no dataset of {task!r} can download")
+        dataset = able[0]
+    cls = _dataset(task, dataset, "download")
+    path = cls.download(Path(output) if output else cache_dir(task, "real"), simulation=simulation)
+    click.echo(f"wrote {path}")
+
+
+@data.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def info(path):
+    """Describe an astrozoo HDF5 data file: provenance, parameters, tables, columns and units."""
+    attrs = store.read_attrs(path)
+    click.echo(f"{path}")
+    for key, value in sorted(attrs.items()):
+        text = str(value)
+        click.echo(f"  {key}: {text[:200] + '…' if len(text) > 200 else text}")
+    with h5py.File(path, "r") as f:
+        for group in f.values():
+            if isinstance(group, h5py.Group):
+                click.echo(f"  [{group.name.strip('/')}]")
+                for name, ds in group.items():
+                    unit = ds.attrs.get("unit", "")
+                    click.echo(f"    {name:24s} {str(ds.dtype):8s} {str(ds.shape):16s} {unit}")
+
+
+@hookimpl
+def register_commands(cli):
+    cli.add_command(data)
