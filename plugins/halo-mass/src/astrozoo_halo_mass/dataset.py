@@ -65,7 +65,10 @@ class HaloDataset(Dataset):
         columns, _ = self.catalogue
         table = dict(columns)
         table["delta_g"] = count_neighbours(columns["pos"], self.radius, box=self.box).astype(float)
-        table["split"] = subvolume_split(columns["pos"], self.box, gap=self.gap)
+        try:
+            table["split"] = subvolume_split(columns["pos"], self.box, gap=self.gap)
+        except ValueError as exc:
+            raise AstrozooError(f"{self.catalogue_file()}: cannot split: {exc}") from exc
         if self.flag_cut:
             table["split"] = np.where(self.morphology["flag"] <= 1, table["split"], "")
         return table
