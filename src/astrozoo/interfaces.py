@@ -43,6 +43,12 @@ class Task:
     ``metrics`` are scored on the test split of every run; ``primary_metric`` orders the
     comparison table. ``report(result, outdir)`` may draw task-specific figures and return
     their paths (they are logged as MLflow artifacts under ``plots/``).
+
+    ``evaluate(predictions, splits)`` (optional) returns test scores that need more than the
+    test split's ``(y_true, y_pred)``: a decision threshold chosen on the validation split, or
+    accuracies per subgroup read from ``split.data``. ``predictions`` is ``{split: {ids, y_true,
+    y_pred}}``. Its names take the place of registered metrics of the same name in ``metrics``,
+    and every name it returns is logged as ``test_<name>``.
     """
 
     name: str
@@ -53,6 +59,7 @@ class Task:
     kind: str = "regression"
     description: str = ""
     report: Callable[["RunResult", Path], list[Path]] | None = None
+    evaluate: Callable[[dict, dict], dict[str, float]] | None = None
 
 
 @dataclass
@@ -160,3 +167,4 @@ class RunResult:
     history: dict[str, list[float]] = field(default_factory=dict)
     best_epoch: int | None = None
     splits: dict[str, Split] = field(default_factory=dict)
+    model: Any = None  # the fitted Model, for reports that predict on more (e.g. a sky field)

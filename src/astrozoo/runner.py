@@ -34,8 +34,9 @@ def resolve_device(requested: str) -> str:
 
 def run(task_name: str, model_name: str, *, dataset: str | None = None, profile: str = "quick",
         seed: int = 0, overrides=(), device: str = "auto", resume: bool = False,
-        echo=print) -> tuple[RunResult, str]:
-    """Train and evaluate one model; return the result and the MLflow run id."""
+        register: str | None = None, echo=print) -> tuple[RunResult, str]:
+    """Train and evaluate one model; return the result and the MLflow run id. With
+    ``register``, the model is also registered under that name in MLflow's model registry."""
     registry = get_registry()
     task = registry.task(task_name)
     model_cls = registry.model(task_name, model_name)
@@ -81,7 +82,10 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
                 pred["y_std"] = np.asarray(std)
             predictions[name] = pred
         test = predictions["test"]
-        scores = {name: registry.metric(name)(test["y_true"], test["y_pred"]) for name in task.metrics}
+        extra = dict(task.evaluate(predictions, splits)) if task.evaluate is not None else {}
+        scores = {name: extra[name] if name in extra else registry.metric(name)(test["y_true"], test["y_pred"])
+                  for name in task.metrics}
+        scores.update({name: value for name, value in extra.items() if name not in scores})
         if "y_std" in test:
             for z, label in ((1.0, "68"), (1.96, "95")):
                 scores[f"coverage_{label}"] = coverage(test["y_true"], test["y_pred"], test["y_std"], z)
@@ -95,8 +99,12 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
                            predictions=predictions, splits=splits,
                            history={"train_loss": list(history.train_loss),
                                     "val_loss": list(history.val_loss)} if history else {},
-                           best_epoch=history.best_epoch if history else None)
+                           best_epoch=history.best_epoch if history else None, model=model)
         _log_artifacts(tracker, result, model)
+        if register:
+            version = tracking.log_registered_model(tracker, model, task_name, dataset_cls.name,
+                                                    recipe.data, predictions["test"], register)
+            echo(f"[{run_name}] registered model {register!r} version {version}")
         echo(f"[{run_name}] test metrics:")
         for name, value in scores.items():
             echo(f"  {name:>12s} = {value:.4f}")

@@ -165,6 +165,10 @@ class ImageClassifier(Model):
         return create_backbone(self.p["backbone"], self.p["pretrained"], self.p["weights_file"],
                                in_chans=in_chans, num_classes=n_outputs)
 
+    def before_training(self, optimizer, batches, loss, context: FitContext) -> None:
+        """Called once, just before the training loop, with what the loop will be given (e.g. to
+        choose the learning rate with :func:`astrozoo.lr_range.lr_range_test`). Does nothing here."""
+
     # -- the Model contract --------------------------------------------------------------------
     def _inputs(self, split: Split) -> torch.Tensor:
         images = images_of(split)
@@ -195,15 +199,18 @@ class ImageClassifier(Model):
 
         def validate():
             logits = torch.cat([self.network(x_val[i:i + 256]) for i in range(0, len(x_val), 256)])
-            if p["monitor"] == "accuracy":
-                return -float((self._labels(logits) == y_val).float().mean())
+            if p["monitor"] == "accuracy":  # the error rate: lowest at the best accuracy, and plottable on a log axis
+                return 1.0 - float((self._labels(logits) == y_val).float().mean())
             return float(self._loss(logits, y_val))
 
+        def loss(batch):
+            return self._loss(self.network(batch[0]), batch[1])
+
         callbacks = [PlateauLR(p["plateau_factor"], p["plateau_patience"])] if p["plateau_patience"] else []
-        self.history = fit(self.network, optimizer, batches=batches,
-                           loss=lambda batch: self._loss(self.network(batch[0]), batch[1]),
-                           validate=validate, epochs=p["epochs"], context=context,
-                           patience=p["patience"] or None, callbacks=callbacks, desc=f"{self.name}")
+        self.before_training(optimizer, batches, loss, context)
+        self.history = fit(self.network, optimizer, batches=batches, loss=loss, validate=validate,
+                           epochs=p["epochs"], context=context, patience=p["patience"] or None,
+                           callbacks=callbacks, desc=f"{self.name}")
         self.network.to("cpu").eval()
         return self
 
