@@ -1,0 +1,153 @@
+"""statmorph morphology of rendered cutouts: the paper's 15 features plus statmorph's quality flags.
+
+Procedure per galaxy, following Rodriguez-Gomez et al. (2019, MNRAS 483, 4140, §4) in spirit:
+1. take one band (default i, the band of RG19's ``morphs_i.hdf5``);
+2. segment the whole image (:func:`astrozoo.data.morphology.segment`): filter with the band's PSF,
+   keep pixels 1.5 σ (of the filtered sky) above zero in ≥ 10 connected pixels (photutils
+   ``detect_sources``), split blends with ``deblend_sources`` (32 levels, contrast 0.001); the
+   source under the central pixel (else the nearest within 5 px) is the galaxy, the others are masked;
+3. ``statmorph.source_morphology(image, segmap, weightmap=σ_sky, mask=…, psf=…)`` on the central
+   ``stamp``×``stamp`` crop (default 128 px) with the band's Gaussian PSF, so the Sérsic fit is
+   PSF-convolved (statmorph ``ConvolvedSersic2D``). The noise of the mock images is pure Gaussian
+   sky noise, so a constant weight map of σ_sky is exact.
+
+Why a 128-px stamp: statmorph cuts its own stamp of 2.5× the segment's bounding box, so on the
+full 224 px image high-S/N galaxies get ~200 px stamps and take ~2.5× longer with almost the same
+values (median |Δ| 0.004 in n, 0.001 in Gini for R_e < 20 px). Large galaxies whose segment
+reaches past the crop are measured again on the whole image when the crop result is flagged;
+without that, a quarter of the galaxies with R_e > 25 px were flagged (mostly flag 2).
+
+Failures never raise: a galaxy without a detected central source, or any exception inside
+statmorph, gives flag = flag_sersic = 4 and NaN features (statmorph's own −99 values become NaN).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+from astrozoo.data.images import crop_or_pad, gaussian_psf_kernel
+from astrozoo.data.morphology import central_label, segment
+
+from .render import BANDS, PIXSCALE, PSF_FWHM_ARCSEC, SKY_SIGMA
+
+FEATURES = ("r20", "r50", "r80", "rpetro_circ", "sersic_rhalf", "sersic_n", "rhalf_circ", "gini", "m20",
+            "concentration", "asymmetry", "smoothness", "multimode", "intensity", "deviation")
+QUALITY = ("flag", "flag_sersic", "sn_per_pixel")
+
+
+def measure_morphology(images: np.ndarray, band: str = "i", stamp: int = 128, pixscale: float = PIXSCALE,
+                       psf_fwhm_arcsec: float | None = None, sky_sigma: float | None = None,
+                       workers: int = 2, progress: Callable | None = None) -> dict[str, np.ndarray]:
+    """Measure statmorph morphology on band ``band`` of (n, 3, H, W) g, r, i images (see module doc).
+
+    Returns a dict of length-n arrays: the 15 ``FEATURES`` (float, pixels for radii), ``flag`` and
+    ``flag_sersic`` (int; 4 = failed, features NaN) and ``sn_per_pixel``. PSF FWHM and sky σ default
+    to the renderer's values for that band. ``progress`` is called as ``progress(steps=k)``.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[1] != len(BANDS):
+        raise ValueError(f"measure_morphology: expected (n, 3, H, W) g, r, i images, got shape {images.shape}")
+    b = BANDS.index(band)
+    fwhm = PSF_FWHM_ARCSEC[b] if psf_fwhm_arcsec is None else psf_fwhm_arcsec
+    sigma = SKY_SIGMA[b] if sky_sigma is None else sky_sigma
+    chunks = [images[i:i + 8, b] for i in range(0, len(images), 8)]
+    args = [(chunk, fwhm, pixscale, sigma, stamp) for chunk in chunks]
+
+    rows = []
+    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and len(chunks) > 1 else None
+    try:
+        for result in (pool.map if pool else map)(_measure_chunk, args):
+            rows.extend(result)
+            if progress is not None:
+                progress(steps=len(result))
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
+    out = {name: np.array([row[name] for row in rows], dtype=float) for name in FEATURES + ("sn_per_pixel",)}
+    for name in ("flag", "flag_sersic"):
+        out[name] = np.array([row[name] for row in rows], dtype=np.int64)
+    return out
+
+
+def morphology_quality_mask(morphology: dict, min_sn_per_pixel: float = 2.5) -> np.ndarray:
+    """Rows with reliable morphology: ``flag == 0 & flag_sersic == 0 & sn_per_pixel > 2.5``.
+
+    The cut public users of the RG19 catalogue apply (statmorph's docs recommend flag ≤ 1 and
+    distrusting S/N per pixel < 2.5; Rodriguez-Gomez et al. 2019). Works on measured or loaded tables.
+    """
+    sn = np.asarray(morphology["sn_per_pixel"], dtype=float)
+    with np.errstate(invalid="ignore"):
+        return ((np.asarray(morphology["flag"]) == 0) & (np.asarray(morphology["flag_sersic"]) == 0)
+                & (sn > min_sn_per_pixel))
+
+
+def _measure_chunk(args) -> list[dict]:
+    images, fwhm, pixscale, sigma, stamp = args
+    psf = gaussian_psf_kernel(fwhm, pixscale).array
+    return [measure_one(image, psf, sigma, stamp) for image in images]
+
+
+def central_segmap(image: np.ndarray, psf: np.ndarray, sky_sigma: float, nsigma: float = 1.5,
+                   npixels: int = 10) -> tuple[np.ndarray, np.ndarray] | None:
+    """(segmap of the central source as 0/1 ints, mask of all other sources), or None if none is found.
+
+    Uses :func:`astrozoo.data.morphology.segment` with the PSF as filter; the threshold is
+    ``nsigma`` × the σ of the *filtered* sky, σ_sky √(Σ psf²).
+    """
+    segmap = segment(image, sky_sigma * np.sqrt(np.sum(psf**2)), nsigma=nsigma, npixels=npixels, kernel=psf,
+                     contrast=0.001)
+    label = central_label(segmap, max_distance=5) if segmap is not None else 0
+    if not label:
+        return None
+    return (segmap == label).astype(np.int32), (segmap > 0) & (segmap != label)
+
+
+def measure_one(image: np.ndarray, psf: np.ndarray, sky_sigma: float, stamp: int | None = 128) -> dict:
+    """statmorph on one background-subtracted 2-D image; flag 4 and NaNs when it cannot be measured.
+
+    Segmentation uses the whole image; statmorph runs on the central ``stamp``×``stamp`` crop. If the
+    galaxy's segment reaches past the crop and statmorph flags the result (flag or flag_sersic ≥ 1),
+    it runs again on the whole image and that result is kept, so large galaxies are not clipped.
+    """
+    failed = {name: np.nan for name in FEATURES + ("sn_per_pixel",)} | {"flag": 4, "flag_sersic": 4}
+    image = np.asarray(image, dtype=float)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            found = central_segmap(image, psf, sky_sigma)
+            if found is None:
+                return failed
+            segmap, mask = found
+            if not stamp or stamp >= min(image.shape):
+                return _statmorph(image, segmap, mask, psf, sky_sigma)
+            row = _statmorph(*(crop_or_pad(a, stamp) for a in (image, segmap, mask)), psf, sky_sigma)
+            if (row["flag"] or row["flag_sersic"]) and not _fits_in_stamp(segmap, stamp, margin=4):
+                row = _statmorph(image, segmap, mask, psf, sky_sigma)
+            return row
+    except Exception:  # statmorph or photutils gave up on this image: report it as catastrophic
+        return failed
+
+
+def _statmorph(image, segmap, mask, psf, sky_sigma) -> dict:
+    import statmorph
+
+    morph = statmorph.source_morphology(image, segmap, mask=mask, psf=psf,
+                                        weightmap=np.full(image.shape, float(sky_sigma)))[0]
+    if morph.flag == 4:
+        return {name: np.nan for name in FEATURES + ("sn_per_pixel",)} | {"flag": 4, "flag_sersic": 4}
+    row = {name: float(morph[name]) for name in FEATURES + ("sn_per_pixel",)}
+    for name, value in row.items():
+        if value == -99.0 or not np.isfinite(value):
+            row[name] = np.nan
+    return row | {"flag": int(morph.flag), "flag_sersic": int(morph.flag_sersic)}
+
+
+def _fits_in_stamp(segmap: np.ndarray, stamp: int, margin: int) -> bool:
+    """Whether the nonzero pixels of ``segmap`` lie inside its central ``stamp`` crop, ``margin`` px from its edge."""
+    y, x = np.nonzero(segmap)
+    (ny, nx), lo = segmap.shape, stamp // 2 - margin
+    return bool(y.size) and y.min() >= ny // 2 - lo and y.max() < ny // 2 + lo and \
+        x.min() >= nx // 2 - lo and x.max() < nx // 2 + lo

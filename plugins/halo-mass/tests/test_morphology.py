@@ -1,0 +1,75 @@
+"""Tests for statmorph on rendered cutouts (astrozoo_halo_mass.morphology)."""
+
+import numpy as np
+import pytest
+
+from astrozoo_halo_mass.morphology import FEATURES, measure_morphology, morphology_quality_mask
+from astrozoo_halo_mass.render import DISTANCE_MPC, PIXSCALE, SKY_SIGMA, render_cutouts
+
+BOX = 51.7
+KPC_PER_PX = PIXSCALE / 206264.806 * DISTANCE_MPC * 1e3
+
+
+def galaxies(sersic_n, clumpiness=0.0, disturbance=0.0, quenched=True, re_kpc=3.0):
+    """Isolated bright galaxies (one per value), 5 Mpc apart so none shares a field."""
+    n = len(sersic_n)
+    return dict(
+        galaxy_id=np.arange(n, dtype=np.int64), pos=np.column_stack([5.0 + 5 * np.arange(n), np.full(n, 20.0),
+                                                                      np.full(n, 20.0)]),
+        log_mstar=np.full(n, 10.5), re_kpc=np.full(n, re_kpc), sersic_n=np.asarray(sersic_n, float),
+        axis_ratio=np.full(n, 0.7), position_angle=np.full(n, 0.5), quenched=np.full(n, quenched),
+        color_gr=np.full(n, 0.7), clumpiness=np.full(n, clumpiness), disturbance=np.full(n, disturbance))
+
+
+@pytest.fixture(scope="module")
+def clean():
+    cat = galaxies([1.0, 4.0])
+    images = render_cutouts(cat, BOX, cat["galaxy_id"], workers=1)
+    return measure_morphology(images, workers=1)
+
+
+def test_sersic_index_and_radius_recovered(clean):
+    assert clean["flag"].tolist() == [0, 0] and clean["flag_sersic"].tolist() == [0, 0]
+    assert clean["sersic_n"][0] == pytest.approx(1.0, abs=0.25)
+    assert clean["sersic_n"][1] == pytest.approx(4.0, abs=0.8)
+    np.testing.assert_allclose(clean["sersic_rhalf"], 3.0 / KPC_PER_PX, rtol=0.2)
+    assert clean["concentration"][1] > clean["concentration"][0] + 0.5  # de Vaucouleurs is more concentrated
+    assert set(FEATURES) | {"flag", "flag_sersic", "sn_per_pixel"} == set(clean)
+    assert morphology_quality_mask(clean).all()
+
+
+def test_failures_are_flagged_not_raised():
+    rng = np.random.default_rng(0)
+    blank = rng.standard_normal((1, 3, 224, 224)) * np.array(SKY_SIGMA)[None, :, None, None]
+    broken = np.full((1, 3, 224, 224), np.nan)
+    out = measure_morphology(np.concatenate([blank, broken]).astype(np.float32), workers=1)
+    assert out["flag"].tolist() == [4, 4] and out["flag_sersic"].tolist() == [4, 4]
+    assert np.isnan(out["sersic_n"]).all() and np.isnan(out["gini"]).all()
+    assert not morphology_quality_mask(out).any()
+
+
+def test_clumpy_disturbed_disk_is_more_asymmetric(clean):
+    cat = galaxies([1.0], clumpiness=1.0, disturbance=0.8, quenched=False)
+    rough = measure_morphology(render_cutouts(cat, BOX, cat["galaxy_id"], workers=1), workers=1)
+    assert rough["asymmetry"][0] > clean["asymmetry"][0] + 0.05
+    assert rough["smoothness"][0] > clean["smoothness"][0]
+
+
+def test_quality_mask_thresholds():
+    table = {"flag": np.array([0, 1, 0, 0]), "flag_sersic": np.array([0, 0, 1, 0]),
+             "sn_per_pixel": np.array([3.0, 3.0, 3.0, 2.0])}
+    assert morphology_quality_mask(table).tolist() == [True, False, False, False]
+
+
+def test_bad_input_shape():
+    with pytest.raises(ValueError, match="expected"):
+        measure_morphology(np.zeros((2, 224, 224)))
+
+
+def test_stamp_fallback_rule():
+    from astrozoo_halo_mass.morphology import _fits_in_stamp
+    segmap = np.zeros((224, 224), int)
+    segmap[80:140, 90:130] = 1
+    assert _fits_in_stamp(segmap, 128, margin=4)
+    segmap[112, 40] = 1  # reaches 72 px left of the centre: past a 128-px stamp
+    assert not _fits_in_stamp(segmap, 128, margin=4)
