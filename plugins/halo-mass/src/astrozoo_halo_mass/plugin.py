@@ -2,6 +2,7 @@
 
 from astrozoo import hookimpl
 from astrozoo_halo_mass.dataset import DATASETS
+from astrozoo_halo_mass.models import cnn, cnn_gnn, gnn
 from astrozoo_halo_mass.models.forests import MODELS
 from astrozoo_halo_mass.task import TASK
 
@@ -19,5 +20,5 @@ def register_datasets(register):
 
 @hookimpl
 def register_models(register):
-    for model in MODELS:
+    for model in MODELS + gnn.MODELS + cnn.MODELS + cnn_gnn.MODELS:
         register(model)

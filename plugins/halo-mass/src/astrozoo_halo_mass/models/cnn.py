@@ -1,0 +1,111 @@
+"""The paper's CNN (Jespersen et al., Section 3.4): an ImageNet ResNet18 (He et al. 2016) whose
+last layer gives 100 features, concatenated with M* and read out by a 3-layer MLP.
+
+AdamW, lr 5e-4, weight decay 1e-3, batch 64, 1000 epochs; augmentations (flips, rotation up to
+90°, pad-5 random-crop jitter) applied to whole batches of tensors on the training device;
+per-channel standardisation with training-set statistics, held as buffers of the network. The
+images stay in memory as one tensor, so the data pipeline costs little next to the model step
+(see benchmarks/throughput_halo_mass.py).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from astrozoo.interfaces import FitContext, Split
+from astrozoo.training import fit
+from astrozoo.vision import Standardizer, augment, create_backbone, images_of
+from astrozoo_halo_mass.models.common import NeuralRegressor, Readout, check_loss, regression_loss, torch_threads
+
+
+class ImageEncoder(nn.Module):
+    """timm backbone with its classifier replaced by ``features`` outputs, on images
+    standardised per channel with the training statistics."""
+
+    def __init__(self, backbone: str = "resnet18", features: int = 100, pretrained: bool = True,
+                 weights_file: str = "", in_chans: int = 3):
+        super().__init__()
+        self.backbone = create_backbone(backbone, pretrained, weights_file, in_chans=in_chans,
+                                        num_classes=features)
+        self.register_buffer("pixel_mean", torch.zeros(1, in_chans, 1, 1))
+        self.register_buffer("pixel_std", torch.ones(1, in_chans, 1, 1))
+
+    def set_stats(self, standardizer: Standardizer) -> "ImageEncoder":
+        self.pixel_mean.copy_(torch.from_numpy(standardizer.mean))
+        self.pixel_std.copy_(torch.from_numpy(standardizer.std))
+        return self
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.backbone((images - self.pixel_mean) / self.pixel_std)
+
+    def chunked(self, images: torch.Tensor, size: int = 128) -> torch.Tensor:
+        """Features of many images, ``size`` at a time (for evaluation without gradients)."""
+        device = self.pixel_mean.device
+        return torch.cat([self(images[i:i + size].to(device)) for i in range(0, len(images), size)])
+
+
+class HaloCNN(nn.Module):
+    def __init__(self, encoder: ImageEncoder, features: int, hidden: int, n_out: int = 1):
+        super().__init__()
+        self.encoder = encoder
+        self.readout = Readout(features, hidden, n_out)
+
+    def forward(self, images, log_mstar, features: torch.Tensor | None = None):
+        return self.readout(self.encoder(images) if features is None else features, log_mstar)
+
+
+def image_batches(images: torch.Tensor, p: dict, generator: torch.Generator, *tensors):
+    """One epoch of shuffled, augmented batches ``(images, *tensors)`` drawn from memory."""
+    order = torch.randperm(len(images), generator=generator).to(images.device)
+    for i in range(0, len(order), p["batch_size"]):
+        idx = order[i:i + p["batch_size"]]
+        yield (augment(images[idx], p["flips"], p["max_rotation"], p["jitter"]),
+               *(t[idx] for t in tensors))
+
+
+class CNN(NeuralRegressor):
+    name = "cnn"
+    description = "ResNet18 on gri images (→ 100 features) + M* → 3-layer MLP (the paper's CNN)"
+
+    def __init__(self, backbone: str = "resnet18", pretrained: bool = True, weights_file: str = "",
+                 features: int = 100, hidden: int = 64, epochs: int = 1000, batch_size: int = 64,
+                 lr: float = 5e-4, weight_decay: float = 1e-3, flips: bool = True,
+                 max_rotation: float = 90.0, jitter: int = 5, loss: str = "mse", patience: int = 0,
+                 threads: int = 0):
+        super().__init__(**{k: v for k, v in locals().items() if k not in ("self", "__class__")})
+        self.n_out = check_loss(loss)
+        self.net, self.history = None, None
+
+    def fit(self, train: Split, val: Split, context: FitContext) -> "CNN":
+        with torch_threads(self.params["threads"] if context.device == "cpu" else 0):
+            return self._fit(train, val, context)
+
+    def _fit(self, train: Split, val: Split, context: FitContext) -> "CNN":
+        p, device = self.params, torch.device(context.device)
+        raw = images_of(train)
+        encoder = ImageEncoder(p["backbone"], p["features"], p["pretrained"], p["weights_file"], raw.shape[1])
+        self.net = net = HaloCNN(encoder.set_stats(Standardizer().fit(raw)), p["features"], p["hidden"], self.n_out)
+        net.readout.set_stats(train.data["columns"]["log_mstar"], train.y)
+        images, mstar, y = (torch.as_tensor(a).float().to(device) for a in
+                            (raw, train.data["columns"]["log_mstar"], train.y))
+        v_images, v_mstar, v_y = (torch.as_tensor(a).float().to(device) for a in
+                                  (images_of(val), val.data["columns"]["log_mstar"], val.y))
+        optimizer = torch.optim.AdamW(net.parameters(), lr=p["lr"], weight_decay=p["weight_decay"])
+        generator = torch.Generator().manual_seed(context.seed)
+
+        self.history = fit(
+            net, optimizer, batches=lambda: image_batches(images, p, generator, mstar, y),
+            loss=lambda b: regression_loss(net(b[0], b[1]), b[2]),
+            validate=lambda: regression_loss(net(None, v_mstar, net.encoder.chunked(v_images)), v_y),
+            epochs=p["epochs"], context=context, patience=p["patience"] or None, desc=self.name)
+        self.net.to("cpu").eval()
+        return self
+
+    def _outputs(self, split: Split) -> torch.Tensor:
+        images = torch.from_numpy(images_of(split))
+        mstar = torch.as_tensor(split.data["columns"]["log_mstar"]).float()
+        return self.net(None, mstar, self.net.encoder.chunked(images))
+
+
+MODELS = [CNN]
