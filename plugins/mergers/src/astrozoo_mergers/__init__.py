@@ -1,0 +1,1 @@
+"""astrozoo plugin: merger vs non-merger classification of galaxy images (Chudy et al.)."""
