@@ -1,0 +1,1 @@
+"""cluster-candidates: X-CLASS-like X-ray + optical candidates (Kosiba et al. 2020)."""

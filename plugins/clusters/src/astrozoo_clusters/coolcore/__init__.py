@@ -1,0 +1,1 @@
+"""cool-core: CC / WCC / NCC clusters from mock Chandra images (Su et al. 2020)."""

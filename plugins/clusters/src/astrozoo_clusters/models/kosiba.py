@@ -1,0 +1,150 @@
+"""Kosiba et al. (2020): the custom CNN ('CN') and MobileNet ('MN') for X-CLASS candidates.
+
+Both are :class:`astrozoo.vision.ImageClassifier` subclasses trained by the one training loop;
+binary runs use one sigmoid output (equivalent to the paper's two-way softmax), multiclass runs
+a K-way softmax. The paper's variants are registered as separate models, so that
+``astrozoo compare cluster-candidates`` shows each as a row (Table 5):
+
+- ``cnn`` / ``mobilenet`` — trained on expert labels with augmentation (CN-E / MN-E);
+- ``cnn-noaug`` / ``mobilenet-noaug`` — without augmentation;
+- ``cnn-xray`` / ``cnn-optical`` — only the X-ray (channel 2) or optical (channel 1) image;
+- ``cnn-volunteer`` / ``mobilenet-volunteer`` — trained on the volunteers' weighted labels (CN-Z,
+  MN-Z); their card sets ``data.labels = "volunteer"``;
+- ``cnn-5class`` / ``mobilenet-5class`` — the five classes (Table 6); card: ``data.classes = "multiclass"``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from astrozoo.errors import AstrozooError
+from astrozoo.vision import ImageClassifier, create_backbone
+
+TASKS = ("cluster-candidates",)
+
+
+class KosibaNet(nn.Sequential):
+    """Six 3×3 'same' convolutions (64, 32, 32, 32, 32, 32), each followed by ReLU and a 2×2
+    max pool (ceil mode, as the paper's 356 → 178 → 89 → 45 → 23 → 12 → 6), then dense 256,
+    dropout and the output layer (Kosiba et al. 2020)."""
+
+    def __init__(self, in_chans: int, n_outputs: int, image_size: int, filters=(64, 32, 32, 32, 32, 32),
+                 dense: int = 256, dropout: float = 0.65):
+        layers, channels, side = [], in_chans, image_size
+        for f in filters:
+            layers += [nn.Conv2d(channels, f, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2, ceil_mode=True)]
+            channels, side = f, math.ceil(side / 2)
+        super().__init__(*layers, nn.Flatten(), nn.Linear(channels * side * side, dense), nn.ReLU(inplace=True),
+                         nn.Dropout(dropout), nn.Linear(dense, n_outputs))
+
+
+class Resize(nn.Module):
+    """Bilinear resize to ``size`` inside the network (MobileNet ran on 224×224 inputs)."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def forward(self, x):
+        return F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False, antialias=True)
+
+
+class CandidateClassifier(ImageClassifier):
+    """Shared by the variants: class-level ``defaults`` for the parameters and ``requires`` for
+    the data a variant is meant for (checked when it is fitted)."""
+
+    tasks = TASKS
+    defaults: ClassVar[dict] = {}
+    requires: ClassVar[dict] = {}
+
+    def __init__(self, dropout: float = 0.65, input_size: int = 0, **params):
+        super().__init__(**{**self.defaults, **params})
+        extra = {"dropout": dropout, "input_size": input_size}
+        self.p.update(extra)
+        self.params.update(extra)
+
+    def fit(self, train, val, context):
+        for key, wanted in self.requires.items():
+            have = train.data.get(key)
+            if have != wanted:
+                raise AstrozooError(f"model {self.name!r} is meant for data.{key}={wanted!r} but the data has "
+                                    f"{key}={have!r}; run it with its recipe card or --set data.{key}={wanted}")
+        return super().fit(train, val, context)
+
+
+class CustomCNN(CandidateClassifier):
+    name = "cnn"
+    description = "Kosiba et al. custom CNN (6 conv + dense 256), expert labels, augmentation (CN-E)"
+    defaults = {"backbone": "kosiba", "pretrained": False, "optimizer": "sgd", "lr": 1e-4, "batch_size": 10,
+                "plateau_patience": 14, "plateau_factor": 0.75}
+
+    def build_network(self, in_chans, n_outputs, image_size):
+        return KosibaNet(in_chans, n_outputs, image_size, dropout=self.p["dropout"])
+
+
+class MobileNet(CandidateClassifier):
+    name = "mobilenet"
+    description = "MobileNet (timm mobilenetv1_100) on 224×224 inputs, Adadelta, expert labels, augmentation (MN-E)"
+    defaults = {"backbone": "mobilenetv1_100", "optimizer": "adadelta", "lr": 1.0, "batch_size": 20,
+                "plateau_patience": 4, "plateau_factor": 0.85}
+
+    def __init__(self, dropout: float = 0.65, input_size: int = 224, **params):
+        super().__init__(dropout=dropout, input_size=input_size, **params)
+
+    def build_network(self, in_chans, n_outputs, image_size):
+        net = create_backbone(self.p["backbone"], self.p["pretrained"], self.p["weights_file"],
+                              in_chans=in_chans, num_classes=n_outputs, drop_rate=self.p["dropout"])
+        size = self.p["input_size"]
+        return nn.Sequential(Resize(size), net) if size and size != image_size else net
+
+
+NO_AUG = {"flips": False, "max_rotation": 0.0, "jitter": 0}
+
+
+class CustomCNNNoAug(CustomCNN):
+    name, description = "cnn-noaug", "custom CNN without augmentation (CN-E no augm.)"
+    defaults = {**CustomCNN.defaults, **NO_AUG}
+
+
+class CustomCNNXray(CustomCNN):
+    name, description = "cnn-xray", "custom CNN on the X-ray channel only (CN-E solo X-ray)"
+    defaults = {**CustomCNN.defaults, "channels": [2]}
+
+
+class CustomCNNOptical(CustomCNN):
+    name, description = "cnn-optical", "custom CNN on the optical channel only (CN-E solo optical)"
+    defaults = {**CustomCNN.defaults, "channels": [1]}
+
+
+class CustomCNNVolunteer(CustomCNN):
+    name, description = "cnn-volunteer", "custom CNN trained on the volunteers' weighted labels (CN-Z)"
+    requires = {"labels": "volunteer"}
+
+
+class CustomCNN5(CustomCNN):
+    name, description = "cnn-5class", "custom CNN, five classes, one-vs-all ROC (Table 6, CN)"
+    requires = {"classes": "multiclass"}
+
+
+class MobileNetNoAug(MobileNet):
+    name, description = "mobilenet-noaug", "MobileNet without augmentation (MN-E no augm.)"
+    defaults = {**MobileNet.defaults, **NO_AUG}
+
+
+class MobileNetVolunteer(MobileNet):
+    name, description = "mobilenet-volunteer", "MobileNet trained on the volunteers' weighted labels (MN-Z)"
+    requires = {"labels": "volunteer"}
+
+
+class MobileNet5(MobileNet):
+    name, description = "mobilenet-5class", "MobileNet, five classes, one-vs-all ROC (Table 6, MN)"
+    requires = {"classes": "multiclass"}
+
+
+MODELS = [CustomCNN, CustomCNNNoAug, CustomCNNXray, CustomCNNOptical, CustomCNNVolunteer, CustomCNN5,
+          MobileNet, MobileNetNoAug, MobileNetVolunteer, MobileNet5]
