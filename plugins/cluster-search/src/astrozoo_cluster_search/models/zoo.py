@@ -1,0 +1,120 @@
+"""The generic zoo entry ``backbone``: any timm network as a 3-class cutout classifier, trained
+with Adam at the learning rate a range test chooses. Most zoo members are recipe cards on it
+(``base = "backbone"``, ``[params] backbone = "<timm name>"``); networks that need code subclass
+it and override :meth:`build_network`.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from astrozoo import lr_range
+from astrozoo.interfaces import FitContext
+from astrozoo.vision import ImageClassifier, create_backbone
+
+TASKS = ("cluster-search",)
+
+
+class Resize(torch.nn.Module):
+    """Bilinear resize to the network's input size (the paper's 'resize to match the input')."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def forward(self, x):
+        if x.shape[-1] == self.size and x.shape[-2] == self.size:
+            return x
+        return F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
+
+
+def accepts_img_size(name: str) -> bool:
+    """Whether the timm model takes ``img_size`` (ViTs and other fixed-grid networks): tried on
+    the meta device, so nothing is allocated."""
+    import timm
+
+    try:
+        with torch.device("meta"):
+            timm.create_model(name, pretrained=False, img_size=32)
+        return True
+    except TypeError:
+        return False
+    except Exception:  # some models cannot be built on the meta device: do not pass img_size
+        return False
+
+
+class ZooClassifier(ImageClassifier):
+    """A timm backbone (by name) with Adam and the learning-rate range test.
+
+    Beyond :class:`astrozoo.vision.ImageClassifier`'s parameters: ``lr_range`` runs the range
+    test before training (``lr_start`` → ``lr_end`` over ``lr_steps`` steps, ``lr_rule``
+    "min10" or "steepest"; see :mod:`astrozoo.lr_range`) and trains at the learning rate it
+    chooses (``lr`` is then only the fallback); ``input_size`` resizes inputs first (0 keeps
+    the cutout size; networks built for a fixed size, such as ViTs, are told the size);
+    ``timm_kwargs`` go to ``timm.create_model`` (e.g. a shallower ``block_config`` for DenseNet).
+    The defaults follow the paper: Adam, rotations up to 15°, flips, shifts of up to 4 px.
+    """
+
+    name = "backbone"
+    tasks = TASKS
+    description = "any timm backbone (params.backbone) → cluster / source / random; Adam at the lr a range test picks"
+
+    def __init__(self, lr_range: bool = True, lr_start: float = 1e-6, lr_end: float = 1.0, lr_steps: int = 100,
+                 lr_rule: str = "min10", input_size: int = 0, timm_kwargs: dict | None = None, **kwargs):
+        kwargs.setdefault("optimizer", "adam")
+        kwargs.setdefault("max_rotation", 15.0)
+        kwargs.setdefault("jitter", 4)
+        super().__init__(**kwargs)
+        extra = dict(lr_range=lr_range, lr_start=lr_start, lr_end=lr_end, lr_steps=lr_steps, lr_rule=lr_rule,
+                     input_size=input_size, timm_kwargs=dict(timm_kwargs or {}))
+        self.params.update(extra)
+        self.p.update(extra)
+
+    # -- networks --------------------------------------------------------------------------------
+    def build_network(self, in_chans: int, n_outputs: int, image_size: int) -> torch.nn.Module:
+        size = self.p["input_size"] or image_size
+        kwargs = {"img_size": size} if accepts_img_size(self.p["backbone"]) else {}
+        net = create_backbone(self.p["backbone"], self.p["pretrained"], self.p["weights_file"],
+                              in_chans=in_chans, num_classes=n_outputs, **kwargs, **self.p["timm_kwargs"])
+        return self.resized(net, image_size)
+
+    def resized(self, net: torch.nn.Module, image_size: int) -> torch.nn.Module:
+        size = self.p["input_size"]
+        return torch.nn.Sequential(Resize(size), net) if size and size != image_size else net
+
+    # -- the learning-rate range test ------------------------------------------------------------
+    def before_training(self, optimizer, batches, loss, context: FitContext) -> None:
+        self.range_test = None
+        if not self.p["lr_range"] or context.resume:  # a resumed run restores its optimizer's lr
+            return
+        test = lr_range.lr_range_test(self.network, optimizer, batches=batches, loss=loss, device=context.device,
+                                      start_lr=self.p["lr_start"], end_lr=self.p["lr_end"],
+                                      num_steps=self.p["lr_steps"], rule=self.p["lr_rule"])
+        self.range_test = test
+        if test.chosen_lr is None:
+            print(f"{self.name}: learning-rate range test inconclusive (the loss never fell); "
+                  f"keeping lr = {self.p['lr']:.3g}", file=sys.stderr)
+        else:
+            lr_range.set_lr(optimizer, test.chosen_lr)
+            print(f"{self.name}: learning-rate range test chose lr = {test.chosen_lr:.3g} "
+                  f"({test.rule}; minimum at {test.min_lr:.3g}, {len(test.lrs)} steps)", file=sys.stderr)
+        chosen = test.chosen_lr if test.chosen_lr is not None else self.p["lr"]
+        if context.tracker is not None:
+            context.tracker.log_params({"lr_range.chosen_lr": chosen, "lr_range.min_lr": test.min_lr,
+                                        "lr_range.steepest_lr": test.steepest_lr, "lr_range.steps": len(test.lrs),
+                                        "lr_range.inconclusive": test.chosen_lr is None})
+            context.tracker.log_metrics({"chosen_lr": chosen})
+            with tempfile.TemporaryDirectory() as tmp:
+                path = lr_range.plot(test, Path(tmp) / "lr_range_test.png",
+                                     title=f"{self.p['backbone'] if self.name == 'backbone' else self.name}: lr range test")
+                context.tracker.log_artifact(path, "plots")
+                table = Path(tmp) / "lr_range_test.csv"
+                np.savetxt(table, np.column_stack([test.lrs, test.losses, test.smoothed]), delimiter=",",
+                           header="lr,loss,smoothed", comments="")
+                context.tracker.log_artifact(table, "lr_range")

@@ -1,0 +1,97 @@
+"""The mock cutouts and sky fields; the datasets built on them."""
+
+import numpy as np
+import pytest
+
+from astrozoo.data import store
+from astrozoo.errors import AstrozooError
+from astrozoo_cluster_search import mock
+from astrozoo_cluster_search import physics as ph
+from astrozoo_cluster_search.dataset import MockIR, MockMicrowave, scale
+from astrozoo_cluster_search.sky import render_microwave
+
+
+@pytest.mark.parametrize("band", ["ir", "microwave"])
+def test_generate_is_seeded_balanced_and_order_free(band):
+    cols, images, attrs = mock.generate(band, n_per_class=5, image_size=32, seed=3)
+    assert images.shape == (15, 2, 32, 32) and images.dtype == np.float32 and np.isfinite(images).all()
+    assert np.bincount(cols["label"]).tolist() == [5, 5, 5]
+    assert np.isfinite(cols["z"][cols["label"] == 0]).all() and np.isnan(cols["z"][cols["label"] != 0]).all()
+    again = mock.generate(band, n_per_class=5, image_size=32, seed=3)[1]
+    np.testing.assert_array_equal(images, again)
+    row = {k: v[7] for k, v in cols.items()}
+    np.testing.assert_array_equal(mock.render_object(band, row, 32, 3)[0], images[7])
+    assert attrs["band"] == band and attrs["seed"] == 3 and len(attrs["noise_sigma"]) == 2
+
+
+def test_both_bands_hold_the_same_clusters():
+    ir, mw = mock.catalogue("ir", 8, seed=1), mock.catalogue("microwave", 8, seed=1)
+    np.testing.assert_array_equal(ir["z"][:8], mw["z"][:8])
+    np.testing.assert_array_equal(ir["m500"][:8], mw["m500"][:8])
+    assert set(ir["kind"][8:16]) <= {"galaxy", "star", "agn"} and set(mw["kind"][8:16]) <= {"radio", "dusty"}
+
+
+def test_ir_classes_differ_where_the_physics_says():
+    cols, images, _ = mock.generate("ir", n_per_class=12, image_size=48, seed=0)
+    centre = images[:, 0, 20:28, 20:28].sum((1, 2))
+    label = cols["label"]
+    assert np.median(centre[label == 1]) > 3 * np.median(centre[label == 2])  # a bright source at the centre
+    low_z = (label == 0) & (cols["z"] < 0.6)
+    assert np.median(centre[low_z]) > np.median(centre[label == 2])  # BCG and members
+
+
+def test_microwave_tsz_and_source_fluxes():
+    """The tSZ decrement has the tSZ spectrum (integrated, beam-free ratio f(98)/f(150)), and a
+    point source's integrated temperature converts back to its flux density."""
+    shape, cluster = (64, 64), {"x": 31.5, "y": 31.5, "z": 0.3, "m500": 5e14}
+    base = render_microwave(shape, [], [], np.random.default_rng(0), noise=False)
+    with_cl = render_microwave(shape, [cluster], [], np.random.default_rng(0), noise=False)
+    sz = (with_cl - base).astype(float).sum((1, 2))
+    assert sz[0] < 0 and sz[1] < 0
+    assert sz[0] / sz[1] == pytest.approx(ph.tsz_f(98.0) / ph.tsz_f(150.0), rel=0.03)
+    source = {"x": 30.0, "y": 33.0, "s150": 50.0, "alpha": -0.7}
+    with_src = render_microwave(shape, [], [source], np.random.default_rng(0), noise=False)
+    total = (with_src - base).astype(float).sum((1, 2))[1]  # μK summed over pixels at 150 GHz
+    s_jy = total * 1e-6 * (ph.MICROWAVE.pixscale * ph.ARCMIN) ** 2 * ph.db_dt(150.0)
+    assert s_jy == pytest.approx(0.050, rel=0.01)
+
+
+@pytest.mark.parametrize("band", ["ir", "microwave"])
+def test_sky_field_places_separated_objects(band):
+    image, table = mock.sky_field(band, size=160, seed=0, n_clusters=2, n_sources=2, cutout=48)
+    assert image.shape == (2, 160, 160) and np.isfinite(image).all()
+    assert (table["kind"] == "cluster").sum() == 2 and len(table["x"]) == 4
+
+
+def test_scalings():
+    x = np.array([[[[-3.0, 0.0, 3.0, 3000.0]]]], np.float32)
+    sigma = [1.0]
+    np.testing.assert_allclose(scale(x, sigma, "none"), x)
+    a = scale(x, sigma, "asinh", 3.0)
+    np.testing.assert_allclose(a, np.arcsinh(x / 3.0), rtol=1e-6)
+    lg = scale(x, sigma, "log", 3.0)
+    assert lg[0, 0, 0, 0] < 0 < lg[0, 0, 0, 3] < 4  # sign kept, range compressed
+    with pytest.raises(AstrozooError, match="unknown scaling"):
+        scale(x, sigma, "sqrt")
+
+
+def test_datasets_split_and_validate(cache, tmp_path):
+    data = MockMicrowave(n_per_class=10, image_size=32, field_size=96)
+    splits = {s: data.load(s) for s in ("train", "val", "test")}
+    assert [len(s) for s in splits.values()] == [21, 6, 3]
+    ids = np.concatenate([s.ids for s in splits.values()])
+    assert len(np.unique(ids)) == 30
+    images = splits["train"].data["images"]()
+    assert images.shape == (21, 2, 32, 32) and np.isfinite(images).all()
+    field, table = splits["test"].data["sky_field"]()
+    assert field.shape == (2, 96, 96) and "x" in table
+    assert data.info()["band"] == "microwave"
+    assert len(MockIR(n_per_class=10, image_size=32).load("test")) == 3
+
+    bad = tmp_path / "bad.h5"
+    store.write(bad, {"catalogue": {"id": np.arange(3), "label": np.array([0, 1, 5]), "kind": np.array(["a"] * 3),
+                                    "z": np.zeros(3)}}, {"noise_sigma": [1.0, 1.0], "classes": ["a", "b", "c"]})
+    with pytest.raises(AstrozooError, match="bad.h5.*label"):
+        MockIR(path=str(bad)).load("train")
+    with pytest.raises(AstrozooError, match="unknown scaling"):
+        MockIR(scaling="sqrt")
