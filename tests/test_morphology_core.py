@@ -104,3 +104,17 @@ def test_sky_stats_measures_a_background():
     image[90:110, 90:110] += 50
     median, sigma = morphology.sky_stats(image)
     assert median == pytest.approx(3.0, abs=0.01) and sigma == pytest.approx(0.2, rel=0.05)
+
+
+def test_statmorph_arguments_reach_every_source_unchanged(pair):
+    _, noisy, psf = pair
+    args = {"sersic_model_args": {"bounds": {"n": (0.2, 2.0), "r_eff": (0.5, None)}},
+            "sersic_fitting_args": {"maxiter": 800}}
+    fit = morphology.fit_image(noisy, SIGMA, psf, statmorph_kwargs=args)
+    assert args == {"sersic_model_args": {"bounds": {"n": (0.2, 2.0), "r_eff": (0.5, None)}},
+                    "sersic_fitting_args": {"maxiter": 800}}  # statmorph writes its guesses into a copy
+    central = fit.central_fit
+    assert central.params["sersic_n"] == pytest.approx(2.0)  # the true n = 2.5 is past the bound:
+    assert central.flag_sersic == 1 and central.usable()  # "suspect", still usable
+    companion = next(s for s in fit.sources if s.label != fit.central)
+    assert companion.params["sersic_n"] == pytest.approx(1.0, rel=0.15)  # its own guesses, not the central's

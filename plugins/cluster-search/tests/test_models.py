@@ -117,3 +117,10 @@ def test_recall_figure_handles_perfect_and_empty_bins(tmp_path):
     y_pred = np.tile([1.0, 0.0, 0.0], (5, 1))  # every cluster found: recall 1 in every bin
     path = recall_by_redshift(z, np.full(5, 2e14), y_pred, tmp_path / "r.png")
     assert path.stat().st_size > 1000
+
+
+def test_unknown_lr_rule_is_an_error():
+    from astrozoo.errors import AstrozooError
+
+    with pytest.raises(AstrozooError, match="unknown lr_rule 'valley'"):
+        ZooClassifier(lr_rule="valley")

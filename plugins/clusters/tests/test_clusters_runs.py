@@ -46,7 +46,8 @@ def write_xclass(root: Path, n_train=20, n_test=6, size=356, classes=None) -> Pa
                 image[..., 0] = 0
                 if k in (0, 1):  # a bright extended blob in X-ray
                     yy, xx = np.mgrid[:size, :size]
-                    image[..., 2] += (200 * np.exp(-((xx - size / 2) ** 2 + (yy - size / 2) ** 2) / (size / 6) ** 2)).astype(np.uint8)
+                    blob = 200 * np.exp(-((xx - size / 2) ** 2 + (yy - size / 2) ** 2) / (size / 6) ** 2)
+                    image[..., 2] += blob.astype(np.uint8)
                 Image.fromarray(image).save(folder / f"{split}_images" / f"{split}{i:03d}.png")
                 writer.writerow([f"{split}{i:03d}", names[k] if i % 2 else k])
     return folder
@@ -74,8 +75,9 @@ def test_xclass_errors_name_the_file_and_the_problem(tmp_path):
     folder = write_xclass(tmp_path, n_train=6, n_test=4)
     (folder / "train_images" / "train002.png").unlink()
     (folder / "train_images" / "stray.png").write_bytes((folder / "train_images" / "train001.png").read_bytes())
-    with pytest.raises(DataError, match=r"train\.csv: labels do not match the images: 1 image_id\(s\) with no PNG "
-                                        r"in train_images/ \(e\.g\. 'train002'\); 1 PNG\(s\) in train_images/ not listed"):
+    message = (r"train\.csv: labels do not match the images: 1 image_id\(s\) with no PNG in train_images/ "
+               r"\(e\.g\. 'train002'\); 1 PNG\(s\) in train_images/ not listed")
+    with pytest.raises(DataError, match=message):
         load_folder(folder)
 
     folder = write_xclass(tmp_path / "shape", n_train=6, n_test=4)
@@ -200,8 +202,8 @@ def test_remaining_candidate_models_run(model, candidates_file, store):
 
 @pytest.mark.slow
 def test_resnet_grad_cam_and_concentration(coolcore_file, store):
-    result, _ = runner.run("cool-core", "resnet18", overrides=coolcore_file + ["params.epochs=1", "params.cam_layer=layer2"],
-                           echo=lambda *a: None)
+    result, _ = runner.run("cool-core", "resnet18", echo=lambda *a: None,
+                           overrides=coolcore_file + ["params.epochs=1", "params.cam_layer=layer2"])
     cams = result.model.class_activation_maps(result.splits["test"])
     assert cams.shape == (len(result.splits["test"]), 3, 32, 32) and cams.min() >= 0 and cams.max() <= 1
     result, _ = runner.run("cool-core", "concentration", overrides=coolcore_file, echo=lambda *a: None)

@@ -15,7 +15,9 @@ import torch
 import torch.nn.functional as F
 
 from astrozoo import lr_range
+from astrozoo.errors import AstrozooError
 from astrozoo.interfaces import FitContext
+from astrozoo.lr_range import RULES as LR_RULES
 from astrozoo.vision import ImageClassifier, create_backbone
 
 TASKS = ("cluster-search",)
@@ -67,6 +69,8 @@ class ZooClassifier(ImageClassifier):
 
     def __init__(self, lr_range: bool = True, lr_start: float = 1e-6, lr_end: float = 1.0, lr_steps: int = 100,
                  lr_rule: str = "min10", input_size: int = 0, timm_kwargs: dict | None = None, **kwargs):
+        if lr_rule not in LR_RULES:
+            raise AstrozooError(f"{self.name}: unknown lr_rule {lr_rule!r}: choose {' or '.join(LR_RULES)}")
         kwargs.setdefault("optimizer", "adam")
         kwargs.setdefault("max_rotation", 15.0)
         kwargs.setdefault("jitter", 4)

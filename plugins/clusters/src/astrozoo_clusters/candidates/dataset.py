@@ -123,7 +123,7 @@ class CandidateDataset(Dataset):
 
     def load(self, split: str) -> Split:
         columns, attrs = self.table
-        rows = np.arange(len(self.split_of)) if split == "all" else np.flatnonzero(self.split_of == split)
+        rows = np.arange(len(columns["object_id"])) if split == "all" else np.flatnonzero(self.split_of == split)
         if rows.size == 0:
             raise AstrozooError(f"{self.name}: split {split!r} is empty")
         expert = columns["expert_class"][rows]

@@ -11,17 +11,17 @@ Classes (the public data set's order): 0 low-z cluster (z < 0.3), 1 high-z clust
 flat background of 1.2×10⁻⁶ counts s⁻¹ arcsec⁻², with 8–30 ks exposures. The PSF is a King
 profile [1 + (r/r0)²]^−1.6 with r0 = 5.5″ on axis, widened by up to 60 % off axis (after the EPIC
 calibration, Read et al. 2011). Clusters: a β-model (Cavaliere & Fusco-Femiano 1976) with
-r_c = 0.15 R500 and β ≈ 2/3, redshift 0.05–0.3 (low-z) or 0.3–1.1 (high-z),
-M500 = 10^13.3–14.8 M⊙ from a steep
-(exponential in log M, scale 0.35 dex) mass distribution, L_X(0.5–2 keV) = 5×10⁴³ (M500/3×10¹⁴)^1.6
-E(z)² erg s⁻¹ (0.25 dex scatter; after Pratt et al. 2009), an energy conversion of 10¹² counts per erg cm⁻² (all EPIC cameras, soft band), and the
-survey's selection: only candidates with ≥ 60 counts are kept. Point sources: PSF-shaped, 40–3000 counts,
-often far off axis (PSF up to 2.9× wider), so that the pipeline took them for extended. Nearby
-galaxies: 40–800 counts of extended emission following the optical light (hot halo, X-ray
-binaries), sometimes a nucleus. Others: detector artefacts — a chip edge across the source, two to
-four blended point sources ('split' detections), an out-of-time streak or a hot pixel, or a
-background fluctuation on a CCD gap. Any field may contain serendipitous point sources and a
-CCD gap; exposure is zero in gaps and beyond edges.
+r_c = 0.15 R500 and β ≈ 2/3 at redshift 0.05–0.3 (low-z) or 0.3–1.1 (high-z); M500 from
+10^13.3 to 10^14.8 M⊙, exponentially distributed in log M (scale 0.35 dex: mostly groups, as a
+steep mass function gives); L_X(0.5–2 keV) = 5×10⁴³ (M500 / 3×10¹⁴ M⊙)^1.6 E(z)² erg s⁻¹ with
+0.25 dex scatter (after Pratt et al. 2009); 10¹² counts per erg cm⁻² (all EPIC cameras, soft
+band); and the survey's selection: only clusters with ≥ 60 counts are kept. Point sources:
+PSF-shaped, 40–3000 counts, often far off axis (PSF up to 2.9× wider) — which is why the pipeline
+took them for extended. Nearby galaxies: 40–800 counts of extended emission following the optical
+light (hot halo, X-ray binaries), sometimes a nucleus. Others: detector artefacts — a chip edge
+across the source, two to four blended point sources ('split' detections), an out-of-time streak
+of a bright source, or a background fluctuation on a CCD gap. Any field may hold serendipitous
+point sources and a CCD gap; the exposure is zero in gaps and beyond edges.
 
 **Optical (DSS2 R-like).** Seeing 2–3.5″ FWHM (Gaussian), sky noise giving 5σ at R = 20.5 for a
 point source, photographic saturation (asinh stretch clipped at 1). Field stars (≈14 per field,
@@ -31,8 +31,8 @@ M_R ≈ −23.2, projected King-like positions with a = 0.15 R500, de Vaucouleur
 r_e ∝ L^0.55, apparent magnitudes with the Planck15 distance modulus and a K-correction of
 2.5 z mag. So low-z clusters show a red-sequence galaxy overdensity and high-z ones, whose
 galaxies fall below the plate limit, show none — the physical reason the optical channel separates
-the two. Point sources mostly have a QSO (55 %) or a star (30 %) counterpart; nearby galaxies are bright Sérsic
-galaxies (R = 9.5–14).
+the two. Point sources mostly have a QSO (55 %) or a star (30 %) counterpart; nearby galaxies
+are bright Sérsic galaxies (R = 9.5–14).
 
 Display: X-ray counts are smoothed with a 4″ Gaussian and shown as asinh(surface brightness /
 background); the optical as asinh(flux / noise); both fixed stretches (no per-image scaling).

@@ -33,7 +33,8 @@ class MockCoolCore(Dataset):
     name = "mock-cool-core"
     task = "cool-core"
     provenance = "mock"
-    description = "mock TNG300-like clusters (M500 > 10^13.75) with Chandra-like 1 Mpc images; see docs/tasks/clusters.md"
+    description = ("mock TNG300-like clusters (M500 > 10^13.75) with Chandra-like 1 Mpc images; "
+                   "see docs/tasks/clusters.md")
 
     def __init__(self, seed: int = 0, box_mpc: float = 302.6, log_m_min: float = 13.75, image_size: int = 256,
                  exposure_ks: float = 50.0, scale: str = "log", fold: int = -1, n_folds: int = 10, path: str = ""):
@@ -92,7 +93,7 @@ class MockCoolCore(Dataset):
 
     def load(self, split: str) -> Split:
         columns, attrs = self.table
-        rows = np.arange(len(self.split_of)) if split == "all" else np.flatnonzero(self.split_of == split)
+        rows = np.arange(len(columns["label"])) if split == "all" else np.flatnonzero(self.split_of == split)
         if rows.size == 0:
             raise AstrozooError(f"{self.name}: split {split!r} is empty")
         return Split(name=split, ids=columns["cluster_id"][rows], y=columns["label"][rows],

@@ -206,7 +206,8 @@ def generate(seed: int = 0, box_mpc: float = BOX_TNG300_MPC, log_m_min: float = 
         parts = [(main, (0.0, 0.0), True)]
         if p["has_sub"][i]:
             dist, ang = p["sub_distance"][i], p["sub_angle"][i]
-            parts.append((subcluster_model(p["sub_ratio"][i] * m500[i]), (dist * np.cos(ang), dist * np.sin(ang)), False))
+            offset = (dist * np.cos(ang), dist * np.sin(ang))
+            parts.append((subcluster_model(p["sub_ratio"][i] * m500[i]), offset, False))
         expected = surface_brightness_image(parts, size, p["ellipticity"][i], p["position_angle"][i]) * to_counts
         if np.isfinite(p["log_l_point"][i]):
             expected += point_source(size, 10 ** p["log_l_point"][i] * point_counts, p["point_offset"][i],

@@ -74,6 +74,7 @@ TASK = Task(
              "bacc_cc", "bacc_wcc", "bacc_ncc"),
     primary_metric="f1",
     kind="classification",
-    description="cool cores from Chandra-like X-ray images; ResNet-18 vs central density and concentration (Su et al. 2020)",
+    description="cool cores from Chandra-like X-ray images: ResNet-18 against central density and concentration "
+                "(Su et al. 2020)",
     report=report,
 )

@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
-import torch
 import torch.nn.functional as F
 from torch import nn
 
