@@ -144,19 +144,42 @@ def make_optimizer(name: str, parameters, lr: float, weight_decay: float = 0.0) 
     raise ValueError(f"unknown optimizer {name!r}: choose adam, adamw, sgd or adadelta")
 
 
+@torch.no_grad()
+def recalibrate_batchnorm(module: torch.nn.Module, images: torch.Tensor, batch_size: int = 256) -> None:
+    """Recompute every BatchNorm layer's running mean and variance as plain averages over
+    ``images`` with the current weights ("precise BN", Wu & Johnson 2021). The running averages
+    kept during training follow the last ~10 batches; on small or heavy-tailed data they can be
+    far from the population, and the validation loss in eval mode then jumps from epoch to epoch."""
+    norms = [m for m in module.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    saved = [(m, m.momentum, m.training) for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the batches below
+        m.train()
+    for i in range(0, len(images), batch_size):
+        module(images[i:i + batch_size])
+    for m, momentum, training in saved:
+        m.momentum = momentum
+        m.train(training)
+
+
 class ImageClassifier(Model):
     """Any image network → class probabilities, trained with (binary) cross-entropy.
 
     Subclasses set ``name``/``tasks`` and may override :meth:`build_network` (the default is a
     timm backbone by name). ``monitor="accuracy"`` keeps the epoch with the best validation
-    accuracy instead of the lowest validation loss.
+    accuracy instead of the lowest validation loss. ``precise_bn = N`` recomputes the batch-norm
+    statistics on N random training images before each validation (see
+    :func:`recalibrate_batchnorm`); 0 keeps the running averages.
     """
 
     def __init__(self, backbone: str = "resnet18", pretrained: bool = True, weights_file: str = "",
                  epochs: int = 10, batch_size: int = 32, lr: float = 1e-3, optimizer: str = "adam",
                  weight_decay: float = 0.0, flips: bool = True, max_rotation: float = 0.0, jitter: int = 0,
                  patience: int = 0, plateau_patience: int = 0, plateau_factor: float = 0.75,
-                 monitor: str = "loss", channels: list | None = None):
+                 monitor: str = "loss", channels: list | None = None, precise_bn: int = 0):
         super().__init__(**{k: v for k, v in locals().items() if k not in ("self", "__class__")})
         self.p = dict(self.params)
 
@@ -197,7 +220,12 @@ class ImageClassifier(Model):
                 idx = order[i:i + p["batch_size"]].to(device)
                 yield augment(x_train[idx], p["flips"], p["max_rotation"], p["jitter"]), y_train[idx]
 
+        calibration = x_train[torch.randperm(len(x_train), generator=torch.Generator().manual_seed(0))
+                              [:p["precise_bn"]].to(device)] if p["precise_bn"] else None
+
         def validate():
+            if calibration is not None:
+                recalibrate_batchnorm(self.network, calibration)
             logits = torch.cat([self.network(x_val[i:i + 256]) for i in range(0, len(x_val), 256)])
             if p["monitor"] == "accuracy":  # the error rate: lowest at the best accuracy, and plottable on a log axis
                 return 1.0 - float((self._labels(logits) == y_val).float().mean())

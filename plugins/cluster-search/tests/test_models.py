@@ -124,3 +124,14 @@ def test_unknown_lr_rule_is_an_error():
 
     with pytest.raises(AstrozooError, match="unknown lr_rule 'valley'"):
         ZooClassifier(lr_rule="valley")
+
+
+def test_precise_batchnorm_statistics():
+    from astrozoo.vision import recalibrate_batchnorm
+
+    bn = torch.nn.BatchNorm2d(2, momentum=0.1).eval()
+    images = torch.randn(300, 2, 4, 4) * torch.tensor([1.0, 3.0]).view(1, 2, 1, 1) + torch.tensor([5.0, -2.0]).view(1, 2, 1, 1)
+    recalibrate_batchnorm(bn, images, batch_size=60)  # equal batches: the average of batch means is the mean
+    torch.testing.assert_close(bn.running_mean, images.mean((0, 2, 3)), rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(bn.running_var, images.var((0, 2, 3)), rtol=0.02, atol=1e-3)
+    assert bn.momentum == 0.1 and not bn.training

@@ -60,7 +60,10 @@ class ZooClassifier(ImageClassifier):
     chooses (``lr`` is then only the fallback); ``input_size`` resizes inputs first (0 keeps
     the cutout size; networks built for a fixed size, such as ViTs, are told the size);
     ``timm_kwargs`` go to ``timm.create_model`` (e.g. a shallower ``block_config`` for DenseNet).
-    The defaults follow the paper: Adam, rotations up to 15°, flips, shifts of up to 4 px.
+    The defaults follow the paper: Adam, rotations up to 15°, flips, shifts of up to 4 px; and
+    batch-norm statistics recomputed on 256 training images before each validation
+    (``precise_bn``): with the running averages, the IR validation loss jumped by up to 4× from
+    epoch to epoch (bright stars make batches very different from each other).
     """
 
     name = "backbone"
@@ -74,6 +77,7 @@ class ZooClassifier(ImageClassifier):
         kwargs.setdefault("optimizer", "adam")
         kwargs.setdefault("max_rotation", 15.0)
         kwargs.setdefault("jitter", 4)
+        kwargs.setdefault("precise_bn", 256)
         super().__init__(**kwargs)
         extra = dict(lr_range=lr_range, lr_start=lr_start, lr_end=lr_end, lr_steps=lr_steps, lr_rule=lr_rule,
                      input_size=input_size, timm_kwargs=dict(timm_kwargs or {}))
