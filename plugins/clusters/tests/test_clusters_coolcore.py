@@ -6,7 +6,7 @@ import pytest
 from astrozoo.errors import AstrozooError
 from astrozoo.interfaces import FitContext, Split
 from astrozoo_clusters.coolcore.dataset import MockCoolCore
-from astrozoo_clusters.metrics import class_bacc, class_f1, mean_bacc
+from astrozoo_clusters.metrics import class_bacc, class_f1, class_precision, class_recall, mean_bacc
 from astrozoo_clusters.models.baselines import Concentration, ConcentrationRank, Density, concentration
 
 
@@ -16,9 +16,12 @@ def test_per_class_scores_match_su_et_al_definitions():
     # class 0: tp 2, fn 1, fp 1, tn 6 → BAcc ½(2/3 + 6/7), F1 2·2/(4 + 1 + 1)
     assert class_bacc(y, pred, 0) == pytest.approx(0.5 * (2 / 3 + 6 / 7))
     assert class_f1(y, pred, 0) == pytest.approx(4 / 6)
-    from sklearn.metrics import f1_score
+    from sklearn.metrics import f1_score, precision_score, recall_score
 
-    np.testing.assert_allclose([class_f1(y, pred, k) for k in range(3)], f1_score(y, pred.argmax(1), average=None))
+    labels = pred.argmax(1)
+    np.testing.assert_allclose([class_f1(y, pred, k) for k in range(3)], f1_score(y, labels, average=None))
+    np.testing.assert_allclose([class_precision(y, pred, k) for k in range(3)], precision_score(y, labels, average=None))
+    np.testing.assert_allclose([class_recall(y, pred, k) for k in range(3)], recall_score(y, labels, average=None))
     assert mean_bacc(y, pred) == pytest.approx(np.mean([class_bacc(y, pred, k) for k in range(3)]))
 
 

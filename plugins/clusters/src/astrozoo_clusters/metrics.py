@@ -38,6 +38,16 @@ def class_f1(y_true, y_pred, k: int) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
+def class_precision(y_true, y_pred, k: int) -> float:
+    tp, fp, _, _ = one_vs_rest_counts(y_true, y_pred, k)
+    return tp / (tp + fp) if tp + fp else 0.0
+
+
+def class_recall(y_true, y_pred, k: int) -> float:
+    tp, _, _, fn = one_vs_rest_counts(y_true, y_pred, k)
+    return tp / (tp + fn) if tp + fn else 0.0
+
+
 def mean_bacc(y_true, y_pred) -> float:
     n = np.asarray(y_pred).shape[1] if np.asarray(y_pred).ndim == 2 else 2
     return float(np.mean([class_bacc(y_true, y_pred, k) for k in range(n)]))
@@ -47,8 +57,8 @@ METRICS = [Metric("bacc_ovr", mean_bacc, True, "classification",
                   "mean over classes of the one-vs-rest balanced accuracy ½(TPR+TNR) (Su et al. 2020 eq. 6)")]
 for _k, _name in enumerate(COOL_CORE_CLASSES):
     METRICS += [
-        Metric(f"f1_{_name.lower()}", partial(class_f1, k=_k), True, "classification",
-               f"one-vs-rest F1 of class {_name} (cool-core)"),
-        Metric(f"bacc_{_name.lower()}", partial(class_bacc, k=_k), True, "classification",
-               f"one-vs-rest balanced accuracy of class {_name} (cool-core)"),
+        Metric(f"{score}_{_name.lower()}", partial(fn, k=_k), True, "classification",
+               f"one-vs-rest {label} of class {_name} (cool-core)")
+        for score, fn, label in (("precision", class_precision, "precision"), ("recall", class_recall, "recall"),
+                                 ("f1", class_f1, "F1"), ("bacc", class_bacc, "balanced accuracy"))
     ]

@@ -16,17 +16,13 @@ from astrozoo.interfaces import RunResult, Task
 from astrozoo.metrics.classification import to_labels
 from astrozoo_clusters import figures
 from astrozoo_clusters.coolcore.physics import CLASSES
-from astrozoo_clusters.metrics import class_bacc, class_f1
+from astrozoo_clusters.metrics import class_bacc, class_f1, class_precision, class_recall
 
 CAM_MIN_PROBABILITY = 0.9  # Su et al. average the CAMs of test clusters predicted right with p > 0.9
 
 
 def per_class_rows(y_true, y_pred) -> list[dict]:
-    from sklearn.metrics import precision_score, recall_score
-
-    labels = to_labels(y_pred)
-    return [{"precision": precision_score(y_true == k, labels == k, zero_division=0),
-             "recall": recall_score(y_true == k, labels == k, zero_division=0),
+    return [{"precision": class_precision(y_true, y_pred, k), "recall": class_recall(y_true, y_pred, k),
              "F1": class_f1(y_true, y_pred, k), "BAcc": class_bacc(y_true, y_pred, k)}
             for k in range(len(CLASSES))]
 
@@ -58,7 +54,7 @@ def report(result: RunResult, outdir: Path) -> list[Path]:
                for k in ("ne0", "tcool", "label")}
     csb = np.concatenate([concentration(result.splits[s]) for s in ("train", "val", "test")])
     paths.append(figures.cooling_figure(columns, csb, outdir / "tcool_vs_baselines.png"))
-    model = result.model
+    model = getattr(result, "model", None)  # the fitted model, where the core hands it over
     if model is not None and hasattr(model, "class_activation_maps"):
         maps, note = mean_cams(model, split, test["y_pred"])
         paths.append(figures.cam_figure(maps, split.data["pixel_kpc"], outdir / "cam_per_class.png",
@@ -70,8 +66,8 @@ TASK = Task(
     name="cool-core",
     target="CC (t_cool < 1 Gyr), WCC (1–7.7 Gyr) or NCC (> 7.7 Gyr) from the central cooling time",
     default_dataset="mock-cool-core",
-    metrics=("f1", "bacc_ovr", "precision", "recall", "accuracy", "f1_cc", "f1_wcc", "f1_ncc",
-             "bacc_cc", "bacc_wcc", "bacc_ncc"),
+    metrics=("f1", "bacc_ovr", "precision", "recall", "accuracy")
+    + tuple(f"{score}_{c.lower()}" for c in CLASSES for score in ("precision", "recall", "f1", "bacc")),
     primary_metric="f1",
     kind="classification",
     description="cool cores from Chandra-like X-ray images: ResNet-18 against central density and concentration "
