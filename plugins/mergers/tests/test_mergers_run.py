@@ -22,7 +22,7 @@ def test_paper_network_has_the_described_layers():
     assert paper_cnn(1, 64, 8, (7, 6, 5))(torch.zeros(2, 1, 64, 64)).shape == (2, 1)
     with pytest.raises(Exception, match="too small"):
         paper_cnn(1, 64)
-    assert {m.name for m in MODELS} == {"cnn-raw", "cnn-model", "cnn-residual", "resnet18"}
+    assert {m.name for m in MODELS} == {"cnn-raw", "cnn-model", "cnn-residual", "resnet18", "oracle"}
     assert PaperCNNResidual().p["view"] == "residual" and PaperCNN().p["lr"] == 3e-4
     with pytest.raises(Exception, match="view must be one of"):
         PaperCNN(view="colour")
@@ -55,3 +55,17 @@ def test_tiny_run_logs_the_papers_metrics_and_figures(workdir, tiny):
         assert f"plots/{name}" in artifacts, name
     table = compare.render("mergers")
     assert "cnn-raw" in table and "(0.740)" in table and "(0.588)" in table  # the paper's numbers beside ours
+
+
+def test_oracle_reads_the_latent_truth_only(cache, tiny):
+    from astrozoo.interfaces import Split
+    from astrozoo_mergers.dataset import MockHSC
+    from astrozoo_mergers.models import Oracle
+
+    data = MockHSC(**tiny)
+    train, test = data.load("train"), data.load("test")
+    oracle = Oracle(n_estimators=20).fit(train, data.load("val"), FitContext(seed=0))
+    p = oracle.predict(test)
+    assert p.shape == (len(test),) and np.all((p >= 0) & (p <= 1))
+    with pytest.raises(Exception, match="latent columns"):
+        oracle.predict(Split("real", [1], [0], {"columns": {"redshift": np.array([0.3])}}))

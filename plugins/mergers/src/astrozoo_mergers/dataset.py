@@ -183,7 +183,7 @@ class MockHSC(MergerDataset):
     description = "mock HSC i-band major-merger sequences and non-mergers at 0.1 < z < 1 (docs/tasks/mergers.md)"
 
     def __init__(self, seed: int = 0, n_major: int = 500, n_nonmerger: int = 380, keep: float = 0.3,
-                 image_size: int = 64, fit_size: int = 128, max_sources: int = 4, z_min: float = 0.1,
+                 image_size: int = 64, fit_size: int = 128, max_sources: int = 3, z_min: float = 0.1,
                  z_max: float = 1.0, **kwargs):
         super().__init__(seed=seed, image_size=image_size, n_major=n_major, n_nonmerger=n_nonmerger, keep=keep,
                          fit_size=fit_size, max_sources=max_sources, z_min=z_min, z_max=z_max, **kwargs)

@@ -35,7 +35,7 @@ import numpy as np
 
 from astrozoo.data.images import convolve_psf, sersic_image
 
-VERSION = 2                         # bump when the generator changes: cached files are remade
+VERSION = 3                         # bump when the generator changes: cached files are remade
 PIXSCALE = 0.168                    # arcsec / pixel, HSC
 ZERO_POINT = 27.0                   # AB magnitude of one count (HSC coadds)
 DEPTH_RANGE = (25.9, 26.5)          # i-band 5σ point-source depth in a 2" aperture (HSC Wide ≈ 26.2)
@@ -186,7 +186,7 @@ def draw_orbit(rng: np.random.Generator) -> dict:
         "t_peri": rng.uniform(-0.75, -0.35),    # first pericentre, Gyr
         "period": rng.uniform(0.2, 0.45),       # radial period after it, Gyr
         "cos_i": rng.uniform(-1, 1), "node": rng.uniform(0, 2 * np.pi), "phase0": rng.uniform(0, 2 * np.pi),
-        "efficiency": float(np.exp(rng.uniform(np.log(0.2), np.log(1.6)))),  # how visible its features get
+        "efficiency": float(np.exp(rng.uniform(np.log(0.3), np.log(1.6)))),  # how visible its features get
         "tau_fade": rng.uniform(0.1, 0.25),     # Gyr, fading after coalescence
         "tail_length": rng.uniform(30, 80),     # kpc, longest the tails get
         "tail_curl": rng.uniform(0.6, 1.6) * rng.choice([-1, 1]),
@@ -353,7 +353,7 @@ def scene_of(seq: Sequence, t: float, z: float, rng: np.random.Generator) -> Sce
         toward = np.arctan2(sy, sx)
         # tidal stretching: lopsided towards the companion, stronger when close
         proximity = float(np.clip(12.0 / r, 0.15, 1.0))
-        lop = 0.35 * strength * proximity
+        lop = 0.6 * strength * proximity
         scene.sersics.append(_galaxy_component(p, 0.0, 0.0, z, flux=f1, lopsided=p.lopsided + lop,
                                                lopsided_angle=toward, **wander))
         scene.sersics.append(_galaxy_component(s, sx, sy, z, flux=f2, lopsided=s.lopsided + lop * 1.3,
@@ -363,7 +363,7 @@ def scene_of(seq: Sequence, t: float, z: float, rng: np.random.Generator) -> Sce
             grown = float(np.clip((t - orbit["t_peri"]) * 150.0 + 5.0, 5.0, orbit["tail_length"]))
             plane_angle = np.arctan2(oy, ox)
             wet = (not p.spheroid) + (not s.spheroid)
-            tail_frac = 0.025 * strength * (0.4 + 0.3 * wet)
+            tail_frac = 0.06 * strength * (0.4 + 0.3 * wet)
             for (gx, gy), gflux, sign in (((0.0, 0.0), f1, 1.0), ((sx, sy), f2, -1.0)):
                 counter = plane_angle + (np.pi if sign > 0 else 0.0)
                 scene.blobs.append(_tail(rng, orbit, gx, gy, counter, grown, tail_frac * gflux, orbit["tail_curl"]))
@@ -375,7 +375,7 @@ def scene_of(seq: Sequence, t: float, z: float, rng: np.random.Generator) -> Sce
                 bend = 0.15 * r * np.sin(np.pi * u) * np.sign(orbit["tail_curl"])
                 bx = u * sx - bend * np.sin(toward)
                 by = u * sy + bend * np.cos(toward)
-                scene.blobs.append(np.column_stack([bx, by, np.full(k, 1.5), np.full(k, 0.015 * strength * min(f1, f2) / k)]))
+                scene.blobs.append(np.column_stack([bx, by, np.full(k, 1.5), np.full(k, 0.03 * strength * min(f1, f2) / k)]))
         scene.truth = {"separation_kpc": r, "projected_kpc": float(np.hypot(sx, sy)), "tidal_strength": strength}
         return scene
 
@@ -383,13 +383,13 @@ def scene_of(seq: Sequence, t: float, z: float, rng: np.random.Generator) -> Sce
     rem_reff = 0.9 * max(p.r_eff, s.r_eff) * (1 + 0.3 * min(s.log_mstar - p.log_mstar + 1, 1))
     n_now = 1.6 + (orbit["n_final"] - 1.6) * (1 - np.exp(-t / 0.15))
     axis = orbit["shell_axis"]
-    scene.sersics.append({"x": 0.0, "y": 0.0, "flux": (f1 + f2) * (1 - 0.06 * strength), "r_eff": rem_reff, "n": n_now,
+    scene.sersics.append({"x": 0.0, "y": 0.0, "flux": (f1 + f2) * (1 - 0.1 * strength), "r_eff": rem_reff, "n": n_now,
                           "ellip": orbit["ellip_remnant"], "theta": axis, "arms": 0.0, "pitch": 0.3, "arm_phase": 0.0,
                           "clumps": int(3 * strength * (not p.spheroid)), "clump_seed": int(rng.integers(1 << 30)),
-                          "lopsided": 0.3 * strength + p.lopsided, "lopsided_angle": axis + 0.7})
+                          "lopsided": 0.5 * strength + p.lopsided, "lopsided_angle": axis + 0.7})
     # an offset, diffuse envelope: the asymmetric outskirts of a young remnant
     scene.sersics.append({"x": 0.6 * rem_reff * np.cos(axis + 0.7), "y": 0.6 * rem_reff * np.sin(axis + 0.7),
-                          "flux": 0.06 * strength * (f1 + f2), "r_eff": 3.0 * rem_reff, "n": 1.0, "ellip": 0.3,
+                          "flux": 0.1 * strength * (f1 + f2), "r_eff": 3.0 * rem_reff, "n": 1.0, "ellip": 0.3,
                           "theta": axis + 0.7, "arms": 0.0, "pitch": 0.3, "arm_phase": 0.0, "clumps": 0,
                           "lopsided": 0.0, "lopsided_angle": 0.0})
     if t < ONGOING:
@@ -398,10 +398,10 @@ def scene_of(seq: Sequence, t: float, z: float, rng: np.random.Generator) -> Sce
                               "r_eff": 0.6, "n": 2.5, "ellip": 0.1, "theta": 0.0, "arms": 0.0, "pitch": 0.3,
                               "arm_phase": 0.0, "clumps": 0, "lopsided": 0.0, "lopsided_angle": 0.0})
     dry = p.spheroid and s.spheroid
-    shell_frac = 0.03 * strength * (1.5 if dry else 0.7) * float(t > 0.02)
+    shell_frac = 0.06 * strength * (1.5 if dry else 0.7) * float(t > 0.02)
     if shell_frac > 0:
         scene.blobs.extend(_shells(rng, 0.0, 0.0, rem_reff, axis, shell_frac * (f1 + f2), t))
-    tail_frac = 0.02 * strength * (0.5 if dry else 1.0)
+    tail_frac = 0.04 * strength * (0.5 if dry else 1.0)
     length = float(orbit["tail_length"] * (1 + t))
     for angle in (axis + np.pi / 2, axis - np.pi / 2):
         scene.blobs.append(_tail(rng, orbit, 0.0, 0.0, angle, length, tail_frac * (f1 + f2) / 2, orbit["tail_curl"]))

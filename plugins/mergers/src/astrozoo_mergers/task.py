@@ -86,9 +86,9 @@ def report(result: RunResult, outdir: Path) -> list[Path]:
 
 def _occlusion(result, split, y, score, threshold, outdir) -> list[Path]:
     model = result.model
-    if model is None:
+    if model is None or not hasattr(model, "p"):  # not an image model (e.g. the oracle)
         return []
-    p = getattr(model, "p", getattr(model, "params", {}))
+    p = model.p
     view = p.get("view") or "raw"
     n = int(p.get("occlusion_examples", 5))
     if n <= 0:
