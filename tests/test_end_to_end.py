@@ -98,3 +98,22 @@ def test_third_party_plugin_installs_lists_and_runs(workdir, tmp_path):
         assert "rmse" in ran.stdout and "run id:" in ran.stdout
     finally:
         subprocess.run([sys.executable, "-m", "pip", "uninstall", "-q", "-y", "astrozoo-linear"], check=True)
+
+
+def test_compare_appends_the_tasks_own_tables(workdir, capsys, monkeypatch):
+    import dataclasses
+
+    from astrozoo.registry import get_registry
+
+    registry = get_registry()
+    seen = []
+
+    def tables(profile, dataset):
+        seen.append((profile, dataset))
+        return "## per-stage table\n\n| stage | fraction |\n"
+
+    task = dataclasses.replace(registry.tasks["halo-mass"], tables=tables)
+    monkeypatch.setitem(registry.tasks, "halo-mass", task)
+    out = cli(["compare", "halo-mass", "--profile", "quick"], capsys)
+    assert out.index("## halo-mass") < out.index("## per-stage table")
+    assert seen == [("quick", None)]

@@ -109,4 +109,7 @@ def render(task_name: str, fmt: str = "markdown", profile: str | None = None, da
     lines += ["", "Ours: mean ± std over seeds and folds (column 'seeds' counts runs), latest finished run per seed and fold. In parentheses: the paper's "
               "reported number, measured on the paper's real data. Rows marked `mock` ran on the "
               "embedded mock data and are not results on real data."]
+    task = get_registry().task(task_name)
+    if task.tables is not None:  # the task's own tables of another shape
+        lines += ["", task.tables(profile, dataset).rstrip()]
     return "\n".join(lines) + "\n"

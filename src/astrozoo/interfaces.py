@@ -49,6 +49,10 @@ class Task:
     accuracies per subgroup read from ``split.data``. ``predictions`` is ``{split: {ids, y_true,
     y_pred}}``. Its names take the place of registered metrics of the same name in ``metrics``,
     and every name it returns is logged as ``test_<name>``.
+
+    ``tables(profile, dataset)`` (optional) returns more markdown that ``astrozoo compare``
+    prints after the model × metric table: a paper's table with another shape (per band, per
+    merger stage), built from the MLflow runs.
     """
 
     name: str
@@ -60,6 +64,7 @@ class Task:
     description: str = ""
     report: Callable[["RunResult", Path], list[Path]] | None = None
     evaluate: Callable[[dict, dict], dict[str, float]] | None = None
+    tables: Callable[[str | None, str | None], str] | None = None
 
 
 @dataclass
