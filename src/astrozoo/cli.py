@@ -215,8 +215,12 @@ def _wait_until_up(url: str, process, timeout: float = 120.0) -> bool:
 
 def main(argv=None):
     """Entry point: load plugin commands, run click, turn AstrozooError into one line + exit 2."""
+    import warnings
+
     from astrozoo.registry import get_registry
 
+    # torch_geometric still calls torch.jit.script at import; torch 2.14 warns on every start
+    warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*deprecated", category=FutureWarning)
     get_registry()
     plugins.call_each("register_commands", cli=cli)
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
