@@ -32,10 +32,12 @@ def test_register_then_predict_a_new_catalogue(workdir, capsys):
     assert signature.outputs.input_names() == ["id", "y_pred"]  # a forest has no uncertainty
     assert mlflow.get_run(run_id).data.tags["astrozoo.registered_model"] == "halo-rf/1"
 
-    # a new catalogue in the task's format: half of the volume the model was trained on
+    # a new catalogue in the task's format: half of the volume the model was trained on, with
+    # only what an observer has (no halo masses)
     columns, attrs = store.read(mlflow.get_run(run_id).data.params["data.info.file"], "catalogue")
     keep = columns["pos"][:, 0] < float(attrs["box_size_mpc"]) / 2
-    store.write(workdir / "new.h5", {"catalogue": {k: v[keep] for k, v in columns.items()}}, attrs)
+    observed = {k: columns[k][keep] for k in ("galaxy_id", "pos", "log_mstar")}
+    store.write(workdir / "new.h5", {"catalogue": observed}, attrs)
 
     code, out, err = cli(["predict", "halo-mass", "--model-uri", "models:/halo-rf/1",
                           "--input", "new.h5", "--output", "predictions.csv"], capsys)

@@ -1,4 +1,4 @@
-"""halo-mass datasets: the mock universes (embedded default) and the real TNG50-1 loader.
+"""halo-mass datasets: the mock universes (embedded default) and real IllustrisTNG data.
 
 Both build the same thing from a catalogue in the shared HDF5 format: the overdensity Δ_G
 (neighbours within ``radius`` Mpc in the periodic box), the paper's sub-volume split, and —
@@ -19,8 +19,9 @@ from astrozoo.data.graphs import count_neighbours
 from astrozoo.errors import AstrozooError
 from astrozoo.interfaces import Dataset, Split
 
-REQUIRED = ("galaxy_id", "pos", "log_mstar", "log_mhalo")
+REQUIRED = ("galaxy_id", "pos", "log_mstar")
 FINITE = ("pos", "log_mstar", "log_mhalo")
+TARGET = "log_mhalo"  # needed to train and score; `astrozoo predict` reads catalogues without it
 
 
 class HaloDataset(Dataset):
@@ -59,19 +60,24 @@ class HaloDataset(Dataset):
 
     @cached_property
     def table(self) -> dict[str, np.ndarray]:
-        """Catalogue + Δ_G + split label (and the flag cut when asked for)."""
-        from astrozoo_halo_mass.split import subvolume_split
-
+        """Catalogue + Δ_G (neighbours within ``radius`` in the periodic box)."""
         columns, _ = self.catalogue
         table = dict(columns)
         table["delta_g"] = count_neighbours(columns["pos"], self.radius, box=self.box).astype(float)
+        return table
+
+    @cached_property
+    def split_labels(self) -> np.ndarray:
+        """'train', 'val', 'test' or '' (in a gap, or dropped by the flag cut) per galaxy."""
+        from astrozoo_halo_mass.split import subvolume_split
+
         try:
-            table["split"] = subvolume_split(columns["pos"], self.box, gap=self.gap)
+            labels = subvolume_split(self.catalogue[0]["pos"], self.box, gap=self.gap)
         except ValueError as exc:
             raise AstrozooError(f"{self.catalogue_file()}: cannot split: {exc}") from exc
         if self.flag_cut:
-            table["split"] = np.where(self.morphology["flag"] <= 1, table["split"], "")
-        return table
+            labels = np.where(self.morphology["flag"] <= 1, labels, "")
+        return labels
 
     def _cached(self, suffix: str) -> Path:
         source = self.catalogue_file()
@@ -105,16 +111,20 @@ class HaloDataset(Dataset):
 
     # -- the Dataset contract ---------------------------------------------------------------
     def load(self, split: str) -> Split:
-        """``train``, ``val``, ``test`` (the paper's sub-volumes) or ``all`` (every galaxy, for predict)."""
+        """``train``, ``val``, ``test`` (the paper's sub-volumes) or ``all`` (every galaxy, for
+        predict; the only split of a catalogue without halo masses)."""
         if split == "all":
-            rows = np.arange(len(self.table["split"]))
+            rows = np.arange(len(self.table["galaxy_id"]))
         else:
-            rows = np.flatnonzero(self.table["split"] == split)
+            if TARGET not in self.table:
+                raise AstrozooError(f"{self.catalogue_file()}: table 'catalogue' is missing column(s) {TARGET} "
+                                    "(needed to train and score; `astrozoo predict` reads catalogues without it)")
+            rows = np.flatnonzero(self.split_labels == split)
         if rows.size == 0:
             raise AstrozooError(f"{self.name}: split {split!r} is empty")
         columns = {k: v[rows] for k, v in self.table.items()}
         return Split(
-            name=split, ids=columns["galaxy_id"], y=columns["log_mhalo"],
+            name=split, ids=columns["galaxy_id"], y=columns.get(TARGET, np.full(rows.size, np.nan)),
             data={"columns": columns, "pos": columns["pos"], "box": self.box, "radius": self.radius,
                   "morphology": lambda: {k: v[rows] for k, v in self.morphology.items()},
                   "images": lambda: self.images[rows]},
@@ -122,9 +132,10 @@ class HaloDataset(Dataset):
 
     def info(self) -> dict:
         _, attrs = self.catalogue
-        counts = {s: int((self.table["split"] == s).sum()) for s in ("train", "val", "test")}
-        return {"file": str(self.catalogue_file()), "box_mpc": self.box, "n_galaxies": len(self.table["split"]),
-                "n_dropped_in_gaps": int((self.table["split"] == "").sum()), **counts,
+        labels = self.split_labels
+        counts = {s: int((labels == s).sum()) for s in ("train", "val", "test")}
+        return {"file": str(self.catalogue_file()), "box_mpc": self.box, "n_galaxies": len(labels),
+                "n_dropped_in_gaps": int((labels == "").sum()), **counts,
                 "satellite_fraction": float(np.mean(~self.table["is_central"].astype(bool)))
                 if "is_central" in self.table else "unknown",
                 "provenance": attrs.get("provenance", self.provenance)}
