@@ -356,3 +356,44 @@ def test_download_morphology_from_the_skirt_tarball(api, tmp_path):
     out = client.download_morphology("TNG50-1", 99, tmp_path / "morph")
     cols, _ = load_morphology_catalogue(out, quality_cut=False)
     assert cols["galaxy_id"].tolist() == [0, 1, 4, 7]
+
+
+def test_data_download_cli_makes_the_real_dataset(api, tmp_path, monkeypatch, capsys):
+    """`astrozoo data download halo-mass --simulation TNG50-1` → the `tng` dataset reads it."""
+    from astrozoo.cli import main
+    from astrozoo.data import store
+    from astrozoo_halo_mass.dataset import TNG
+
+    folder = write_morphs(tmp_path / "src" / "sdss" / "snapnum_099")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        tar.add(folder, arcname="sdss/snapnum_099")
+    FakeTNG.files["skirt_images_sdss.99.tar"] = ("skirt_images_sdss.99.tar", buffer.getvalue())
+    monkeypatch.setenv("TNG_API_URL", api)
+    monkeypatch.setenv("TNG_API_KEY", "secret")
+    monkeypatch.setenv("ASTROZOO_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(SystemExit) as done:
+        main(["data", "download", "halo-mass", "--simulation", "TNG50-1"])
+    out = capsys.readouterr()
+    assert done.value.code == 0, out.err
+    path = tmp_path / "cache" / "halo-mass" / "real" / "TNG50-1" / "TNG50-1-snap099.h5"
+    assert f"wrote {path}" in out.out and "secret" not in out.out + out.err
+    columns, attrs = store.read(path)
+    assert attrs["provenance"] == "real" and attrs["simulation"] == "TNG50-1"
+
+    data = TNG()  # the default folder is where the download went
+    galaxies = data.load("all")
+    assert galaxies.ids.tolist() == [0, 1, 4] and np.allclose(galaxies.y, [12.3, 11.0, 11.6], atol=1e-5)
+    morphology = galaxies.data["morphology"]()
+    assert morphology["flag"].tolist() == [0, 4, 0]  # subhalo 1: flagged 4 by RG19
+    assert np.isnan(morphology["sersic_n"][1]) and morphology["sersic_n"][2] == 4.0
+
+
+def test_real_dataset_without_download_says_what_to_do(tmp_path, monkeypatch):
+    from astrozoo.errors import AstrozooError
+    from astrozoo_halo_mass.dataset import TNG
+
+    monkeypatch.setenv("ASTROZOO_CACHE", str(tmp_path))
+    with pytest.raises(AstrozooError, match="no TNG50-1 group catalogue in .*astrozoo data download halo-mass "
+                                            "--simulation TNG50-1"):
+        TNG().load("train")

@@ -190,4 +190,85 @@ class MockTNG300(MockTNG50):
     description = "mock TNG300-sized periodic volume (302.6 Mpc) at z=0"
 
 
-DATASETS = [MockTNG50, MockTNG100, MockTNG300]
+class TNG(HaloDataset):
+    """Real IllustrisTNG galaxies at z = 0 (TNG50-1 in the paper): the Subfind group catalogue,
+    the Rodriguez-Gomez et al. (2019) statmorph catalogue and SKIRT cutouts, fetched once with
+    ``astrozoo data download halo-mass --simulation TNG50-1`` (needs ``TNG_API_KEY``).
+
+    ``path`` is the folder the download wrote (holding ``groups_099/``), or the converted
+    catalogue file inside it; empty means the download's default folder in the cache. The first
+    load converts the group catalogue to the shared HDF5 format, with the paper's cuts."""
+
+    name = "tng"
+    provenance = "real"
+    description = ("IllustrisTNG (default TNG50-1, snapshot 99): group catalogue + RG19 statmorph + SKIRT "
+                   "cutouts; `astrozoo data download halo-mass` first (docs/real-data-halo-mass.md)")
+
+    def __init__(self, simulation: str = "TNG50-1", snap: int = 99, **kwargs):
+        super().__init__(**kwargs)
+        self.params.update(simulation=simulation, snap=snap)
+        self.simulation, self.snap = simulation, snap
+
+    @property
+    def folder(self) -> Path:
+        if not self.path:
+            return cache_dir("halo-mass", "real") / self.simulation
+        path = Path(self.path).expanduser()
+        return path.parent if path.suffix == ".h5" else path
+
+    def catalogue_file(self) -> Path:
+        """The converted catalogue, made from ``groups_{snap}/`` on first use."""
+        from astrozoo_halo_mass import tng
+
+        path = Path(self.path).expanduser() if str(self.path).endswith(".h5") else \
+            self.folder / f"{self.simulation}-snap{self.snap:03d}.h5"
+        if path.exists():
+            return path
+        if not (self.folder / f"groups_{self.snap:03d}").is_dir():
+            raise AstrozooError(
+                f"no {self.simulation} group catalogue in {self.folder} (expected groups_{self.snap:03d}/): run "
+                f"`astrozoo data download halo-mass --simulation {self.simulation}` with TNG_API_KEY set, "
+                "or give data.path, the folder that holds it")
+        columns, attrs = tng.load_group_catalogue(self.folder, self.snap, simulation=self.simulation)
+        units = attrs.pop("column_units")
+        return store.write(path, {"catalogue": columns}, attrs, units)
+
+    def measure_morphology(self, columns, attrs):
+        """RG19's i-band measurements matched by Subfind id; galaxies it lacks get flag 4 (no fit)."""
+        from astrozoo_halo_mass import tng
+
+        morph, _ = tng.load_morphology_catalogue(self.folder, quality_cut=False)
+        row = {int(g): k for k, g in enumerate(morph["galaxy_id"])}
+        index = np.array([row.get(int(g), -1) for g in columns["galaxy_id"]])
+        found = index >= 0
+        print(f"{self.simulation}: RG19 morphology for {found.sum()} of {len(index)} galaxies")
+        out = {}
+        for name, values in morph.items():
+            if name == "galaxy_id":
+                continue
+            missing = 4 if name in ("flag", "flag_sersic") else np.nan
+            out[name] = np.where(found, values[np.maximum(index, 0)], missing)
+        return out
+
+    def measure_images(self, columns, attrs):
+        """SKIRT g, r, i cutouts (``broadband_{id}.fits`` in the folder) with the paper's PSFs and noise."""
+        from astrozoo_halo_mass import tng
+
+        return tng.load_cutouts(self.folder, columns["galaxy_id"], size=self.image_size, observe=True,
+                                seed=self.seed)
+
+    @classmethod
+    def download(cls, output: Path, simulation: str | None = None, snap: int = 99, images: bool = False) -> Path:
+        """Fetch the group catalogue and the RG19 morphology into ``output/<simulation>`` (resumable,
+        checksummed), convert the catalogue, and return its path."""
+        from astrozoo_halo_mass import tng
+
+        simulation = simulation or "TNG50-1"
+        folder = Path(output).expanduser() / simulation
+        client = tng.TNGClient()
+        client.download_groupcat(simulation, snap, folder)
+        client.download_morphology(simulation, snap, folder, images=images)
+        return cls(simulation=simulation, snap=snap, path=str(folder)).catalogue_file()
+
+
+DATASETS = [MockTNG50, MockTNG100, MockTNG300, TNG]

@@ -285,13 +285,14 @@ class TNGClient:
     """Minimal client of the TNG public API (https://www.tng-project.org/data/docs/api/).
 
     The key comes from ``api_key`` or the ``TNG_API_KEY`` environment variable and is sent as the
-    ``api-key`` header; it is never printed, logged or put in an error message.
+    ``api-key`` header; it is never printed, logged or put in an error message. ``TNG_API_URL``
+    points the client at a mirror (or a test server).
     """
 
-    def __init__(self, api_key: str | None = None, base_url: str = "https://www.tng-project.org/api/",
-                 timeout: float = 60.0):
+    def __init__(self, api_key: str | None = None, base_url: str | None = None, timeout: float = 60.0):
         import requests
 
+        base_url = base_url or os.environ.get("TNG_API_URL") or "https://www.tng-project.org/api/"
         self.base_url = base_url.rstrip("/") + "/"
         self.timeout = timeout
         self._has_key = bool(api_key or os.environ.get("TNG_API_KEY"))
