@@ -47,3 +47,13 @@ def test_unreachable_tracking_server_fails_before_training(capsys, workdir, monk
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")  # discard port: nothing listens
     code, _, err = run_cli(["run", "halo-mass", "--model", "simple"], capsys)
     assert code == 2 and "unreachable" in err and "nothing was trained" in err
+
+
+def test_data_generate_and_info(capsys, workdir):
+    code, out, err = run_cli(["data", "generate", "halo-mass", "--box", "tng50", "--seed", "1", "-o", "m.h5"], capsys)
+    assert code == 0 and "wrote m.h5" in out, err
+    code, out, _ = run_cli(["data", "info", "m.h5"], capsys)
+    assert code == 0 and "provenance: mock" in out and "seed: 1" in out
+    assert "[catalogue]" in out and "log_mhalo" in out and "log10(Msun)" in out
+    code, _, err = run_cli(["data", "generate", "halo-mass", "--box", "tng75"], capsys)
+    assert code == 2 and "unknown dataset 'mock-tng75'" in err and "mock-tng50" in err

@@ -36,12 +36,15 @@ def data():
 @data.command()
 @click.argument("task")
 @click.option("--dataset", "-d", default=None, help="A mock dataset of TASK (default: the task's).")
+@click.option("--box", default=None, help="Shorthand for --dataset mock-BOX (halo-mass: tng50, tng100, tng300).")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Where to write (default: the cache the runs use).")
-def generate(task, dataset, seed, output):
+def generate(task, dataset, box, seed, output):
     """Generate TASK's mock data (seeded and deterministic) into one HDF5 file."""
-    cls = _dataset(task, dataset, "generate")
+    if box and dataset:
+        raise AstrozooError("give --box or --dataset, not both")
+    cls = _dataset(task, f"mock-{box}" if box else dataset, "generate")
     instance = cls(seed=seed)
     path = instance.generate(Path(output)) if output else instance.catalogue_file()
     click.echo(f"wrote {path}")
