@@ -55,14 +55,14 @@ def write(path, tables: dict[str, dict[str, np.ndarray]], attrs: dict | None = N
 
 def read_attrs(path) -> dict:
     path = Path(path)
-    with _open(path) as f:
+    with open_hdf5(path) as f:
         return {k: _attr(v) for k, v in f.attrs.items()}
 
 
 def read(path, group: str = "catalogue", required=(), columns=None, finite=()) -> tuple[dict, dict]:
     """Read one table → (columns, root attrs), checking required columns and finite values."""
     path = Path(path)
-    with _open(path) as f:
+    with open_hdf5(path) as f:
         if group not in f:
             raise DataError(f"{path}: no table {group!r} (has: {', '.join(f.keys()) or 'nothing'})")
         g = f[group]
@@ -95,7 +95,9 @@ def _attr(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _open(path: Path):
+def open_hdf5(path) -> h5py.File:
+    """Open any HDF5 file for reading; a missing or unreadable one is a DataError naming it."""
+    path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file")
     try:

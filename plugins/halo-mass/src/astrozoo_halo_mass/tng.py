@@ -18,11 +18,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import urljoin
 
-import h5py
 import numpy as np
 
 from astrozoo.data.images import add_sky_noise, convolve_psf, crop_or_pad
-from astrozoo.data.store import DataError
+from astrozoo.data.store import DataError, open_hdf5
 from astrozoo.errors import AstrozooError
 
 from .morphology import FEATURES, QUALITY, morphology_quality_mask
@@ -54,7 +53,7 @@ def load_group_catalogue(base_path, snap: int = 99, fields: Sequence[str] = (), 
 
     base = Path(base_path).expanduser()
     first = Path(gcPath(str(base), snap, 0))
-    with _open_hdf5(first) as f:
+    with open_hdf5(first) as f:
         if "Header" not in f:
             raise DataError(f"{first}: no Header group (not a Subfind group catalogue?)")
         header = dict(f["Header"].attrs)
@@ -119,15 +118,6 @@ def _simulation_name(base: Path) -> str:
     return base.parent.name if base.name == "output" else base.name
 
 
-def _open_hdf5(path: Path) -> h5py.File:
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
-    try:
-        return h5py.File(path, "r")
-    except OSError as exc:
-        raise DataError(f"{path}: not a readable HDF5 file (truncated or corrupt?): {exc}") from exc
-
-
 def _read_chunks(paths: list[Path], group: str, counts: Sequence[str], fields: Sequence[str], optional=(),
                  finite=()) -> dict[str, np.ndarray]:
     """Concatenate ``group/field`` over the chunks in order, skipping chunks with no objects.
@@ -138,7 +128,7 @@ def _read_chunks(paths: list[Path], group: str, counts: Sequence[str], fields: S
     parts: dict[str, list] = {name: [] for name in (*fields, *optional)}
     total = None
     for path in paths:
-        with _open_hdf5(path) as f:
+        with open_hdf5(path) as f:
             attrs = f["Header"].attrs if "Header" in f else {}
             n_key = next((f"{c}_ThisFile" for c in counts if f"{c}_ThisFile" in attrs), None)
             if n_key is None:
@@ -196,7 +186,7 @@ def load_morphology_catalogue(path_or_dir, band: str = "i", quality_cut: bool = 
     path = Path(path_or_dir).expanduser()
     if path.is_dir():
         path = path / f"morphs_{band}.hdf5"
-    with _open_hdf5(path) as f:
+    with open_hdf5(path) as f:
         missing = [name for name in FEATURES + QUALITY if name not in f]
         if missing:
             raise DataError(f"{path}: missing dataset(s) {', '.join(missing)}")

@@ -82,7 +82,7 @@ class MergerDataset(Dataset):
     def catalogue(self) -> tuple[dict, dict]:
         path = self.data_file()
         columns, attrs = store.read(path, "catalogue", required=REQUIRED, finite=FINITE)
-        with store._open(path) as f:
+        with store.open_hdf5(path) as f:
             if "images" not in f or any(v not in f["images"] for v in VIEWS):
                 raise store.DataError(f"{path}: table 'images' must hold the views {', '.join(VIEWS)}")
             shapes = {v: f["images"][v].shape for v in VIEWS}
