@@ -43,8 +43,9 @@ def test_run_logs_everything_and_compare_shows_the_paper(workdir, capsys):
     assert "(0.374)" in row  # the paper's RMSE beside ours
     assert any(line.startswith("| combined | 0") for line in table.splitlines())  # paper-only row
     assert "Ceiling: run `astrozoo run halo-mass --model oracle`" in table  # the task's own table
-    csv_text = cli(["compare", "halo-mass", "--format", "csv", "--output", "t.csv"], capsys)
+    csv_text = cli(["compare", "halo-mass", "--format", "csv", "--output", "t.csv", "--figures", "figs"], capsys)
     assert "wrote t.csv" in csv_text and "rmse_paper" in Path("t.csv").read_text()
+    assert {p.name for p in Path("figs/overdensity").iterdir()} == plots  # Figures 1-2 as files
 
 
 PLUGIN = '''

@@ -91,7 +91,9 @@ def plugins_():
 @click.option("--profile", default=None, help="Only runs of this profile.")
 @click.option("--dataset", default=None, help="Only runs on this dataset.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write the table to a file.")
-def compare(task, fmt, profile, dataset, output):
+@click.option("--figures", type=click.Path(file_okay=False), default=None,
+              help="Also copy each model's figures (its run's plots/) into FIGURES/<model>/.")
+def compare(task, fmt, profile, dataset, output, figures):
     """One table for TASK: every model's test metrics from MLflow, the paper's numbers beside."""
     from astrozoo import compare as comparing
 
@@ -101,6 +103,9 @@ def compare(task, fmt, profile, dataset, output):
         click.echo(f"wrote {output}")
     else:
         click.echo(text)
+    if figures:
+        paths = comparing.export_figures(task, figures, profile, dataset)
+        click.echo(f"wrote {len(paths)} figures under {figures}/")
 
 
 @cli.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 
@@ -73,6 +74,13 @@ def rows(task_name: str, profile: str | None = None, dataset: str | None = None)
             row[f"{name}_paper"] = paper.get(model, {}).get(name)
         out.append(row)
     return metric_names, out
+
+
+def export_figures(task_name: str, dest, profile: str | None = None, dataset: str | None = None) -> list:
+    """The plots of each model's latest run (the table's 'run' column) into ``dest/<model>/``."""
+    _, table = rows(task_name, profile, dataset)
+    return [path for row in table if row["run"]
+            for path in tracking.download_plots(row["run"], Path(dest) / row["model"])]
 
 
 def render(task_name: str, fmt: str = "markdown", profile: str | None = None, dataset: str | None = None) -> str:

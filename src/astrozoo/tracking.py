@@ -169,6 +169,20 @@ def finished_runs(task: str) -> list:
                               order_by=["attributes.start_time DESC"], output_format="list")
 
 
+def download_plots(run_id: str, dest) -> list[Path]:
+    """Copy a run's ``plots/`` artifacts into the folder ``dest``; returns the files."""
+    import shutil
+
+    mlflow = _mlflow()
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    if not mlflow.artifacts.list_artifacts(run_id=run_id, artifact_path="plots"):
+        return []
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="plots", dst_path=tmp))
+        return [Path(shutil.copy2(path, dest / path.name)) for path in sorted(local.iterdir())]
+
+
 # -- registered models and prediction on new catalogues --------------------------------------
 
 def prediction_frame(ids, y_pred, y_std=None):
