@@ -167,17 +167,22 @@ class MockTNG50(HaloDataset):
         return store.write(output, {"catalogue": columns}, attrs, COLUMN_UNITS)
 
     def measure_images(self, columns, attrs):
+        from astrozoo.progress import progress_bar
         from astrozoo_halo_mass.render import render_cutouts
 
-        return render_cutouts(columns, float(attrs["box_size_mpc"]), columns["galaxy_id"],
-                              size=self.image_size, seed=self.seed)
+        ids = columns["galaxy_id"]
+        with progress_bar(f"rendering {self.image_size} px gri cutouts (once)", len(ids)) as advance:
+            return render_cutouts(columns, float(attrs["box_size_mpc"]), ids, size=self.image_size,
+                                  seed=self.seed, progress=advance)
 
     def measure_morphology(self, columns, attrs):
+        from astrozoo.progress import progress_bar
         from astrozoo_halo_mass.morphology import measure_morphology
 
         size = 224
         images = self.images if self.image_size == size else type(self)(seed=self.seed, path=self.path).images
-        return measure_morphology(images)
+        with progress_bar("statmorph morphology (once, ~0.8 CPU s per galaxy)", len(images)) as advance:
+            return measure_morphology(images, progress=advance)
 
 
 class MockTNG100(MockTNG50):
