@@ -135,3 +135,18 @@ def test_precise_batchnorm_statistics():
     torch.testing.assert_close(bn.running_mean, images.mean((0, 2, 3)), rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(bn.running_var, images.var((0, 2, 3)), rtol=0.02, atol=1e-3)
     assert bn.momentum == 0.1 and not bn.training
+
+
+def test_classifier_std_reinitialises_the_head():
+    """timm's MobileNet/EfficientNet classifier init is U(±1/√3) for 3 classes; classifier_std sets N(0, std²)."""
+    torch.manual_seed(0)
+    timm_init = ZooClassifier(backbone="mobilenetv3_small_100", pretrained=False).build_network(2, 3, 32)
+    assert timm_init.get_classifier().weight.std() > 0.2
+    torch.manual_seed(0)
+    small = ZooClassifier(backbone="mobilenetv3_small_100", pretrained=False, classifier_std=0.01,
+                          input_size=40).build_network(2, 3, 32)
+    head = small[1].get_classifier()  # behind the Resize
+    assert 0.008 < float(head.weight.detach().std()) < 0.012 and float(head.bias.detach().abs().max()) == 0.0
+    with torch.no_grad():
+        logits = small.eval()(torch.randn(4, 2, 32, 32))
+    assert float(logits.abs().max()) < 0.5  # the loss starts near ln 3

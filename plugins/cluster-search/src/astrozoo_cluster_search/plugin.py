@@ -22,9 +22,3 @@ def register_models(register):
     for model in MODELS:
         register(model)
 
-
-@hookimpl
-def register_commands(cli):
-    from astrozoo_cluster_search.table import table_command
-
-    cli.add_command(table_command)

@@ -1,12 +1,10 @@
 """The slides' table: test accuracy per network × band, the paper's numbers beside ours, and the
-learning rate each range test chose. Built from the MLflow runs through the core's compare
-(``astrozoo compare cluster-search --dataset mock-ir`` gives every metric of one band)."""
+learning rate each range test chose. Built from the MLflow runs through the core's compare and
+handed to it as ``Task.tables``, so ``astrozoo compare cluster-search`` prints it after the
+model × metric table (``--dataset mock-ir`` keeps one band)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import click
 import numpy as np
 
 BANDS = {"ir": "mock-ir", "microwave": "mock-microwave"}
@@ -14,7 +12,8 @@ TASK = "cluster-search"
 
 
 def rows(profile: str | None = None, datasets: dict[str, str] = BANDS) -> list[dict]:
-    """One row per model: {'model', '<band>': (mean, std, seeds), '<band>_paper', '<band>_lr'}."""
+    """One row per model: {'model', '<band>': (mean, std, seeds), '<band>_paper', '<band>_lr',
+    '<band>_fallback'} (fallback: a range test of some seed was inconclusive, the card's lr was used)."""
     from astrozoo import compare, tracking
 
     paper = compare.paper_numbers(TASK)
@@ -26,9 +25,11 @@ def rows(profile: str | None = None, datasets: dict[str, str] = BANDS) -> list[d
             if "accuracy" in found:
                 row[band] = (*found["accuracy"], found.get("seeds", 1))
             mlflow = mlflow or tracking._mlflow()
-            lrs = [mlflow.get_run(run).data.metrics.get("chosen_lr") for run in found["runs"]]
-            lrs = [lr for lr in lrs if lr is not None]
+            runs = [mlflow.get_run(run).data for run in found["runs"]]
+            lrs = [run.metrics["chosen_lr"] for run in runs if run.metrics.get("chosen_lr") is not None]
             row[f"{band}_lr"] = float(np.exp(np.mean(np.log(lrs)))) if lrs else None
+            # an inconclusive range test logs the card's lr as the choice: say so
+            row[f"{band}_fallback"] = any(run.params.get("lr_range.inconclusive") == "True" for run in runs)
     for model, numbers in paper.items():
         row = table.setdefault(model, {"model": model})
         for band in datasets:
@@ -37,7 +38,23 @@ def rows(profile: str | None = None, datasets: dict[str, str] = BANDS) -> list[d
     return sorted(table.values(), key=key)
 
 
-def render(profile: str | None = None) -> str:
+def bands(dataset: str | None = None) -> dict[str, str]:
+    """{paper key: dataset} of the columns: both bands, or only ``dataset``'s (its ``paper_key``)."""
+    if dataset is None:
+        return dict(BANDS)
+    for band, name in BANDS.items():
+        if name == dataset:
+            return {band: name}
+    from astrozoo.registry import get_registry
+
+    key = getattr(get_registry().dataset(TASK, dataset), "paper_key", None)
+    return {key or dataset: dataset}
+
+
+def render(profile: str | None = None, dataset: str | None = None) -> str:
+    """The network × band table as markdown; this is the task's ``tables(profile, dataset)``."""
+    columns = bands(dataset)
+
     def cell(row, band):
         ours = row.get(band)
         text = "—" if ours is None else f"{ours[0]:.3f}" + (f" ± {ours[1]:.3f}" if ours[1] is not None else "")
@@ -46,27 +63,19 @@ def render(profile: str | None = None) -> str:
 
     def lr(row, band):
         value = row.get(f"{band}_lr")
-        return "—" if value is None else f"{value:.2g}"
+        return "—" if value is None else f"{value:.2g}" + (" *" if row.get(f"{band}_fallback") else "")
 
+    title = {"ir": "IR", "microwave": "microwave"}
+    names = [title.get(band, band) for band in columns]
     lines = ["## cluster-search: test accuracy, ours (paper), per network and band", "",
-             "| model | IR | microwave | chosen lr (IR) | chosen lr (microwave) |", "|---|---|---|---|---|"]
-    for row in rows(profile):
-        lines.append(f"| {row['model']} | {cell(row, 'ir')} | {cell(row, 'microwave')} | {lr(row, 'ir')} | "
-                     f"{lr(row, 'microwave')} |")
-    lines += ["", "Ours: mean ± std over seeds on the embedded mocks (mock-ir, mock-microwave), latest finished "
-              "run per seed. In parentheses: Fomicheva (2025) on real WISE/ACT data — a reference, not a target. "
-              "Chosen lr: the learning-rate range test's choice (geometric mean over seeds)."]
+             "| model | " + " | ".join(names) + " | " + " | ".join(f"chosen lr ({n})" for n in names) + " |",
+             "|---|" + "---|" * (2 * len(columns))]
+    for row in rows(profile, columns):
+        lines.append(f"| {row['model']} | " + " | ".join(cell(row, band) for band in columns) + " | "
+                     + " | ".join(lr(row, band) for band in columns) + " |")
+    lines += ["", f"Ours: mean ± std over seeds on {', '.join(columns.values())}, latest finished run per seed"
+              + (f", profile {profile}" if profile else "") + ". In parentheses: Fomicheva (2025) on real WISE/ACT "
+              "data — a reference, not a target. Chosen lr: the learning-rate range test's choice (geometric mean "
+              "over seeds); — where the model has none (the baseline) or no run; * where the test was inconclusive "
+              "(the loss never fell by 2%) and the card's `lr` was used instead."]
     return "\n".join(lines) + "\n"
-
-
-@click.command(name="cluster-search-table")
-@click.option("--profile", default=None, help="Only runs of this profile.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write the table to a file.")
-def table_command(profile, output):
-    """cluster-search: accuracy per network × band (IR, microwave) with the paper's numbers and chosen lrs."""
-    text = render(profile)
-    if output:
-        Path(output).write_text(text)
-        click.echo(f"wrote {output}")
-    else:
-        click.echo(text)

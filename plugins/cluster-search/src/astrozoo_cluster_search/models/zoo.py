@@ -51,6 +51,21 @@ def accepts_img_size(name: str) -> bool:
         return False
 
 
+def init_classifier(layer: torch.nn.Module, std: float) -> None:
+    """Weights N(0, std²), bias 0 — torchvision's initialisation of MobileNetV3's classifier.
+
+    timm's EfficientNet/MobileNet families draw the classifier from U(±1/√n_classes) (their
+    ``_init_weight_goog``): ±0.03 for ImageNet's 1000 classes, but ±0.58 for our 3, so that the
+    1024–1280 pooled features give logits of several units at initialisation. The loss then
+    starts near 2 instead of ln 3 and jumps from batch to batch even at lr = 10⁻⁵, and the range
+    test sees noise (docs/tasks/cluster-search.md)."""
+    if not isinstance(layer, torch.nn.Linear):
+        raise AstrozooError(f"classifier_std: the backbone's classifier is a {type(layer).__name__}, not a Linear")
+    torch.nn.init.normal_(layer.weight, 0.0, std)
+    if layer.bias is not None:
+        torch.nn.init.zeros_(layer.bias)
+
+
 class ZooClassifier(ImageClassifier):
     """A timm backbone (by name) with Adam and the learning-rate range test.
 
@@ -59,7 +74,9 @@ class ZooClassifier(ImageClassifier):
     "min10" or "steepest"; see :mod:`astrozoo.lr_range`) and trains at the learning rate it
     chooses (``lr`` is then only the fallback); ``input_size`` resizes inputs first (0 keeps
     the cutout size; networks built for a fixed size, such as ViTs, are told the size);
-    ``timm_kwargs`` go to ``timm.create_model`` (e.g. a shallower ``block_config`` for DenseNet).
+    ``timm_kwargs`` go to ``timm.create_model`` (e.g. a shallower ``block_config`` for DenseNet);
+    ``classifier_std`` > 0 re-initialises the final linear layer as N(0, std²) with zero bias
+    (see :func:`init_classifier`; 0 keeps timm's initialisation).
     The defaults follow the paper: Adam, rotations up to 15°, flips, shifts of up to 4 px; and
     batch-norm statistics recomputed on 256 training images before each validation
     (``precise_bn``): with the running averages, the IR validation loss jumped by up to 4× from
@@ -71,7 +88,8 @@ class ZooClassifier(ImageClassifier):
     description = "any timm backbone (params.backbone) → cluster / source / random; Adam at the lr a range test picks"
 
     def __init__(self, lr_range: bool = True, lr_start: float = 1e-6, lr_end: float = 1.0, lr_steps: int = 100,
-                 lr_rule: str = "min10", input_size: int = 0, timm_kwargs: dict | None = None, **kwargs):
+                 lr_rule: str = "min10", input_size: int = 0, timm_kwargs: dict | None = None,
+                 classifier_std: float = 0.0, **kwargs):
         if lr_rule not in LR_RULES:
             raise AstrozooError(f"{self.name}: unknown lr_rule {lr_rule!r}: choose {' or '.join(LR_RULES)}")
         kwargs.setdefault("optimizer", "adam")
@@ -80,7 +98,7 @@ class ZooClassifier(ImageClassifier):
         kwargs.setdefault("precise_bn", 256)
         super().__init__(**kwargs)
         extra = dict(lr_range=lr_range, lr_start=lr_start, lr_end=lr_end, lr_steps=lr_steps, lr_rule=lr_rule,
-                     input_size=input_size, timm_kwargs=dict(timm_kwargs or {}))
+                     input_size=input_size, timm_kwargs=dict(timm_kwargs or {}), classifier_std=float(classifier_std))
         self.params.update(extra)
         self.p.update(extra)
 
@@ -90,6 +108,8 @@ class ZooClassifier(ImageClassifier):
         kwargs = {"img_size": size} if accepts_img_size(self.p["backbone"]) else {}
         net = create_backbone(self.p["backbone"], self.p["pretrained"], self.p["weights_file"],
                               in_chans=in_chans, num_classes=n_outputs, **kwargs, **self.p["timm_kwargs"])
+        if self.p["classifier_std"] > 0:
+            init_classifier(net.get_classifier(), self.p["classifier_std"])
         return self.resized(net, image_size)
 
     def resized(self, net: torch.nn.Module, image_size: int) -> torch.nn.Module:

@@ -1,0 +1,73 @@
+"""``astrozoo compare cluster-search`` prints the slides' network × band table (``Task.tables``)."""
+
+import pytest
+
+from astrozoo import registry, tracking
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.setenv("ASTROZOO_PLUGINS", "cluster-search")
+    registry.reset()
+    yield tmp_path
+    registry.reset()
+
+
+def log(model, dataset, accuracy, chosen_lr=None, profile="quick", inconclusive=False):
+    """A finished run as the runner tags it; the numbers are made up for the table's layout."""
+    tags = {"task": "cluster-search", "model": model, "dataset": dataset, "provenance": "mock",
+            "profile": profile, "seed": "0"}
+    with tracking.start_run("cluster-search", f"{model}-{dataset}", tags) as tracker:
+        tracker.log_metrics({"test_accuracy": accuracy, **({"chosen_lr": chosen_lr} if chosen_lr else {})})
+        if chosen_lr:
+            tracker.log_params({"lr_range.inconclusive": inconclusive})
+
+
+def compare(args, capsys):
+    from astrozoo.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["compare", "cluster-search", *args])
+    out = capsys.readouterr()
+    assert info.value.code == 0, out.err
+    return out.out
+
+
+def test_compare_prints_the_network_by_band_table(store, capsys):
+    log("cnn_mlp", "mock-ir", 0.61, 1.2e-3)
+    log("cnn_mlp", "mock-microwave", 0.83, 4.5e-4)
+    log("baseline", "mock-ir", 0.55)
+    log("alexnet_vgg", "mock-microwave", 0.5, 1e-3, inconclusive=True)  # the card's lr, marked
+    log("resnet18", "mock-ir", 0.99, 1e-2, profile="paper")  # another profile: left out below
+
+    out = compare(["--profile", "quick"], capsys)
+    assert out.index("## cluster-search: ours (paper)") < out.index("per network and band")
+    band_table = out[out.index("per network and band"):]
+    lines = {line.split(" | ")[0].strip("| "): line for line in band_table.splitlines() if line.startswith("| ")}
+    assert "| model | IR | microwave | chosen lr (IR) | chosen lr (microwave) |" in band_table
+    assert lines["cnn_mlp"] == "| cnn_mlp | 0.610 (0.807) | 0.830 (0.836) | 0.0012 | 0.00045 |"
+    assert lines["baseline"] == "| baseline | 0.550 (0.668) | — (0.648) | — | — |"
+    assert lines["resnet18"] == "| resnet18 | — (0.568) | — (0.892) | — | — |"  # the paper's numbers only
+    assert lines["alexnet_vgg"] == "| alexnet_vgg | — (0.905) | 0.500 (0.937) | — | 0.001 * |"
+    assert "mobilenet" not in lines  # not in the paper's table, no run
+    assert list(lines)[1:3] == ["cnn_mlp", "baseline"]  # ordered by our best accuracy
+
+    one_band = compare(["--profile", "quick", "--dataset", "mock-microwave"], capsys)
+    one_band = one_band[one_band.index("per network and band"):]
+    assert "| model | microwave | chosen lr (microwave) |" in one_band
+    assert "| cnn_mlp | 0.830 (0.836) | 0.00045 |" in one_band
+
+
+def test_the_separate_table_command_is_gone(monkeypatch):
+    from astrozoo.cli import main
+
+    monkeypatch.setenv("ASTROZOO_PLUGINS", "cluster-search")
+    registry.reset()
+    try:
+        with pytest.raises(SystemExit) as info:
+            main(["cluster-search-table"])
+        assert info.value.code != 0
+    finally:
+        registry.reset()
