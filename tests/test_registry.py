@@ -22,7 +22,9 @@ def test_wildcard_listing():
     assert found == {"tasks": [], "models": [], "datasets": [], "metrics": []}
     found = get_registry().list_names("halo-mass")
     assert "halo-mass/simple" in found["models"] and "halo-mass/mock-tng50" in found["datasets"]
-    assert get_registry().list_names("r*")["metrics"] == ["r2", "recall", "rmse", "roc_auc"]
+    metrics = get_registry().list_names("r*")["metrics"]
+    assert {"r2", "recall", "rmse", "roc_auc"} <= set(metrics) and all(m.startswith("r") for m in metrics)
+    assert metrics == sorted(metrics)
 
 
 def test_broken_plugin_is_reported_and_isolated(fresh_registry, monkeypatch, capsys):
@@ -58,3 +60,18 @@ def test_astrozoo_plugins_env_restricts(fresh_registry, monkeypatch):
     monkeypatch.setenv("ASTROZOO_PLUGINS", "")
     reg = get_registry()
     assert reg.tasks == {} and "rmse" in reg.metrics  # built-in metrics always load
+
+
+def test_a_broken_card_is_skipped_and_the_others_still_load(fresh_registry, monkeypatch, tmp_path, capsys):
+    from astrozoo.registry import get_registry
+
+    folder = tmp_path / "halo-mass"
+    folder.mkdir()
+    (folder / "broken.toml").write_text('task = "halo-mass"\nmodel = [\n')
+    (folder / "rf-deep.toml").write_text('task = "halo-mass"\nmodel = "rf-deep"\nbase = "simple"\n'
+                                         '[params]\nn_estimators = 300\n')
+    monkeypatch.setenv("ASTROZOO_REGISTRY", str(tmp_path))
+    registry = get_registry()
+    assert registry.model("halo-mass", "rf-deep") is registry.model("halo-mass", "simple")
+    err = capsys.readouterr().err
+    assert "recipe card skipped" in err and "broken.toml" in err

@@ -129,12 +129,19 @@ def find(task: str, model: str) -> Recipe | None:
     return None
 
 
-def all_recipes(task: str | None = None) -> list[Recipe]:
-    """Every card (first match per task/model wins), optionally of one task."""
+def all_recipes(task: str | None = None, on_error=None) -> list[Recipe]:
+    """Every card (first match per task/model wins), optionally of one task. A card that does
+    not parse raises, or with ``on_error(exc)`` is reported and skipped (the others still load)."""
     seen: dict[tuple[str, str], Recipe] = {}
     for folder in recipe_dirs():
         for path in sorted(folder.glob(f"{task or '*'}/*.toml")):
-            recipe = parse(path)
+            try:
+                recipe = parse(path)
+            except RecipeError as exc:
+                if on_error is None:
+                    raise
+                on_error(exc)
+                continue
             seen.setdefault((recipe.task, recipe.model), recipe)
     return list(seen.values())
 

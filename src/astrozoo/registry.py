@@ -64,11 +64,7 @@ class Registry:
         backbone): the registered base model is built with the card's params."""
         from astrozoo import recipes
 
-        try:
-            cards = recipes.all_recipes()
-        except AstrozooError as exc:
-            plugins.warn(f"recipe cards: {exc}")
-            return
+        cards = recipes.all_recipes(on_error=lambda exc: plugins.warn(f"recipe card skipped: {exc}"))
         for card in cards:
             if not card.base or (card.task, card.model) in self.models:
                 continue
