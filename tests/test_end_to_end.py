@@ -119,3 +119,10 @@ def test_compare_appends_the_tasks_own_tables(workdir, capsys, monkeypatch):
     out = cli(["compare", "halo-mass", "--profile", "quick"], capsys)
     assert out.index("## halo-mass") < out.index("## per-stage table")
     assert seen == [("quick", None)]
+
+
+def test_compare_reads_the_papers_numbers_of_one_band(workdir, capsys):
+    ir = cli(["compare", "cluster-search", "--dataset", "mock-ir"], capsys)
+    microwave = cli(["compare", "cluster-search", "--dataset", "mock-microwave"], capsys)
+    first_row = lambda table: next(line for line in table.splitlines() if line.startswith("| resnet18 |"))  # noqa: E731
+    assert "(0.568)" in first_row(ir) and "(0.892)" in first_row(microwave)  # the slides' accuracy per band

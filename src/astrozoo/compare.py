@@ -55,6 +55,8 @@ def rows(task_name: str, profile: str | None = None, dataset: str | None = None)
     task = get_registry().task(task_name)
     ours = collect(task_name, profile, dataset)
     paper = paper_numbers(task_name)
+    # a dataset with a ``paper_key`` (e.g. one band) reads the paper's '<metric>_<key>' numbers
+    paper_key = getattr(get_registry().dataset(task_name, dataset), "paper_key", None) if dataset else None
     metric_names = list(task.metrics) + sorted(
         {m for r in ours.values() for m in r if m.startswith("coverage_")})
     models = list(ours) + [m for m in paper if m not in ours]
@@ -71,7 +73,8 @@ def rows(task_name: str, profile: str | None = None, dataset: str | None = None)
                "run": (mine.get("runs") or [""])[0]}
         for name in metric_names:
             row[name] = mine.get(name)
-            row[f"{name}_paper"] = paper.get(model, {}).get(name)
+            numbers = paper.get(model, {})
+            row[f"{name}_paper"] = numbers.get(f"{name}_{paper_key}", numbers.get(name))
         out.append(row)
     return metric_names, out
 
