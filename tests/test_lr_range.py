@@ -129,3 +129,13 @@ def test_bad_arguments_and_plot(tmp_path):
                                     num_steps=30)
     path = lr_range.plot(result, tmp_path / "lr.png")
     assert path.stat().st_size > 1000
+
+
+def test_an_upward_drift_before_learning_starts_is_not_an_instability():
+    lrs = np.logspace(-5, -1, 60)
+    loss = np.full(60, 1.10)
+    loss[5:20] = np.linspace(1.10, 1.30, 15)   # tiny learning rates: the loss drifts up
+    loss[20:45] = np.linspace(1.30, 0.60, 25)  # then learning: the curve falls
+    loss[45:] = 3.0                            # and blows up
+    chosen, _, min_lr = lr_range.choose_lr(lrs, loss, "min10")
+    assert min_lr == pytest.approx(lrs[44]) and chosen == pytest.approx(lrs[44] / 10)

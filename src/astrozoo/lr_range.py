@@ -15,8 +15,9 @@ far (the running loss is the bias-corrected exponential moving average of fastai
 8% of the steps (at least 5): a running median (a single noisy batch does not move the choice),
 then a centred running mean — zero-phase, so the curve is not shifted towards higher learning
 rates as by the lag of a causal average. Only the curve before its first instability counts:
-the first step where the smoothed loss is 10% above its lowest value so far, or where a single
-batch's loss is 25% above it (with Adam and batch norm the loss can keep falling, between
+the first step, once learning has begun (the smoothed loss ``min_drop`` below its start), where
+the smoothed loss is 10% above its lowest value so far, or where a single batch's loss is 25%
+above it (with Adam and batch norm the loss can keep falling, between
 spikes, far beyond the learning rates that train well). Then:
 
 * ``rule="min10"`` (default): the learning rate of the smoothed minimum divided by 10 (fastai's
@@ -73,11 +74,19 @@ def smooth(values: np.ndarray, window: int) -> np.ndarray:
     return uniform_filter1d(values, size=window, mode="nearest")
 
 
-def stable_end(losses: np.ndarray, smoothed: np.ndarray, rise: float = 0.1, spike: float = 0.25) -> int:
+def stable_end(losses: np.ndarray, smoothed: np.ndarray, rise: float = 0.1, spike: float = 0.25,
+               min_drop: float = 0.02) -> int:
     """Index of the first sign of instability: the smoothed loss ``rise`` (10%) above its lowest
-    value so far, or a single batch's loss ``spike`` (25%) above it; ``len`` if there is none."""
+    value so far, or a single batch's loss ``spike`` (25%) above it; ``len`` if there is none.
+    Only once learning has begun (the smoothed loss ``min_drop`` below its start): a drift
+    upwards at learning rates too small to train is not an instability."""
+    smoothed = np.asarray(smoothed, float)
     floor = np.minimum.accumulate(smoothed)
+    learning = np.flatnonzero(smoothed < (1 - min_drop) * smoothed[0])
+    if not learning.size:
+        return len(smoothed)
     bad = np.flatnonzero((smoothed > (1 + rise) * floor) | (np.asarray(losses) > (1 + spike) * floor))
+    bad = bad[bad >= learning[0]]
     return int(bad[0]) if bad.size else len(smoothed)
 
 
@@ -92,7 +101,7 @@ def choose_lr(lrs: np.ndarray, smoothed: np.ndarray, rule: str = "min10", min_dr
     lrs, smoothed = np.asarray(lrs, float), np.asarray(smoothed, float)
     if len(lrs) < 3:
         return None, None, float(lrs[0]) if len(lrs) else float("nan")
-    end = max(1, stable_end(smoothed if losses is None else losses, smoothed))
+    end = max(1, stable_end(smoothed if losses is None else losses, smoothed, min_drop=min_drop))
     i_min = int(np.nanargmin(smoothed[:end]))
     min_lr = float(lrs[i_min])
     if smoothed[i_min] > (1 - min_drop) * smoothed[0]:
