@@ -125,3 +125,32 @@ def test_bad_catalogues_name_the_file_and_the_columns(cache, tmp_path):
         dataset(tmp_path, sample="test").load("train")
     with pytest.raises(DataError, match="give the folder"):
         MergerChallenge()
+
+
+def test_an_image_statmorph_cannot_fit_is_counted_and_the_run_goes_on(cache, tmp_path, capsys, monkeypatch):
+    """statmorph raising on one galaxy: its image is reported with the reason and its class, then
+    dropped from all three views (or kept with an empty model); the other images are used."""
+    from astrozoo.data import morphology
+
+    real = morphology._sersic_only_class()
+
+    class GivesUpOnBrightGalaxies(real):
+        def __init__(self, image, segmap, label, **kwargs):
+            if image[segmap == label].sum() > 2000:  # only the bright one written below
+                raise RuntimeError("fit did not converge")
+            super().__init__(image, segmap, label, **kwargs)
+
+    monkeypatch.setattr(morphology, "_sersic_only_class", lambda: GivesUpOnBrightGalaxies)
+    root = write_challenge(tmp_path)
+    bright = root / "train" / "snapnum_67_77" / "objID_105.fits"  # an ongoing merger
+    fits.PrimaryHDU(10 * galaxy(105)).writeto(bright, overwrite=True)
+    data = dataset(root)
+    n = sum(len(data.load(s)) for s in ("train", "val", "test"))
+    err = capsys.readouterr().err
+    assert "1 of 8 images have no usable Sérsic fit of the central galaxy (1 mergers, 0 non-mergers" in err
+    assert "central fit failed (RuntimeError: fit did not converge)" in err and "dropped from all three views" in err
+    assert n == 7 and data.info()["n_failed_fits"] == 1
+    columns, _ = data.catalogue
+    assert columns["fit_status"][columns["image_id"] == 105][0].startswith("central fit failed")
+    kept = dataset(root, failed_fits="keep")
+    assert sum(len(kept.load(s)) for s in ("train", "val", "test")) == 8

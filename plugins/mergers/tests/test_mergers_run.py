@@ -55,6 +55,10 @@ def test_tiny_run_logs_the_papers_metrics_and_figures(workdir, tiny):
         assert f"plots/{name}" in artifacts, name
     table = compare.render("mergers")
     assert "cnn-raw" in table and "(0.740)" in table and "(0.588)" in table  # the paper's numbers beside ours
+    # the paper's Table 2 from the run's bootstrap tables, and the accuracy per redshift bin
+    assert "### Table 2" in table and "(79.3 ± 0.6%)" in table and "Accuracy per redshift bin" in table
+    table2 = table[table.index("### Table 2"):]
+    assert next(line for line in table2.splitlines() if line.startswith("| cnn-raw")).count("±") >= 3
 
 
 def test_oracle_reads_the_latent_truth_only(cache, tiny):

@@ -4,7 +4,8 @@ Test metrics (logged as ``test_<name>``, compared by ``astrozoo compare mergers`
 at the threshold where precision equals recall on the validation split, accuracy, precision,
 recall, F1, and the fraction of pre-, ongoing and post-mergers classified as mergers and of
 non-mergers classified as non-mergers. ``threshold`` is logged too. The report draws the paper's
-figures (PNG) and writes the bootstrap tables (``mergers_bins.json``).
+figures (PNG) and writes the bootstrap tables (``mergers_bins.json``); ``astrozoo compare mergers``
+prints the paper's Table 2 and the accuracy per redshift bin from them (:mod:`.tables`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from astrozoo.interfaces import RunResult, Task
 
 from . import evaluation, figures
 from .occlusion import choose_examples, occlusion_map
+from .tables import tables as paper_tables
 
 METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1", "pre_merger_accuracy", "ongoing_merger_accuracy",
            "post_merger_accuracy", "non_merger_accuracy")
@@ -119,4 +121,5 @@ TASK = Task(
                 "(Chudy et al.)",
     report=report,
     evaluate=evaluation.evaluate,
+    tables=paper_tables,
 )
