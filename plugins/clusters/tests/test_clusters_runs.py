@@ -208,3 +208,33 @@ def test_resnet_grad_cam_and_concentration(coolcore_file, store):
     assert cams.shape == (len(result.splits["test"]), 3, 32, 32) and cams.min() >= 0 and cams.max() <= 1
     result, _ = runner.run("cool-core", "concentration", overrides=coolcore_file, echo=lambda *a: None)
     assert result.metrics["f1"] >= 0
+
+
+# -- `astrozoo compare` prints the papers' tables; one-line errors for the mock files ------------------
+def test_compare_prints_the_papers_tables(candidates_file, coolcore_file, store, capsys):
+    """`astrozoo run` of models that need no training, then `astrozoo compare` of both tasks."""
+    runner.run("cluster-candidates", "volunteers", overrides=candidates_file, echo=lambda *a: None)
+    runner.run("cool-core", "density", overrides=coolcore_file, echo=lambda *a: None)
+    code, out, _ = run_cli(["compare", "cluster-candidates"], capsys)
+    assert code == 0 and out.index("## cluster-candidates: ours (paper)") < out.index("Table 5") < out.index("Table 6")
+    row = next(line for line in out.splitlines() if line.startswith("| weighted (G_i = C_i/Q_i) | `volunteers` |"))
+    assert row.split("|")[4].strip()[0].isdigit()  # our accuracy beside the paper's
+    code, out, _ = run_cli(["compare", "cool-core"], capsys)
+    assert code == 0 and "Su et al. (2020) results table" in out
+    row = next(line for line in out.splitlines() if line.startswith("| Density | `density` |"))
+    assert row.split("|")[4].strip()[0].isdigit() and "(0.69)" in row
+
+
+def test_cli_cool_core_labels_not_matching_images_is_one_line_error(tmp_path, store, capsys):
+    from astrozoo.data import store as h5
+    from astrozoo_clusters.coolcore.mock import COLUMN_UNITS, generate
+
+    columns, counts, attrs = generate(seed=1, box_mpc=100.0, size=16)
+    h5.write(tmp_path / "bad.h5", {"catalogue": columns, "images": {"counts": counts[:-1]}}, attrs, COLUMN_UNITS)
+    h5.write(tmp_path / "good.h5", {"catalogue": columns, "images": {"counts": counts}}, attrs, COLUMN_UNITS)
+    for path, size, message in (("bad.h5", 16, "labels do not match the images"),
+                                ("good.h5", 32, "images have shape")):  # a file of 16-px images read as 32 px
+        code, _, err = run_cli(["run", "cool-core", "-m", "concentration", "--set", f"data.path={tmp_path / path}",
+                                "--set", f"data.image_size={size}", "--set", "data.n_folds=4"], capsys)
+        assert code == 2 and message in err, err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1

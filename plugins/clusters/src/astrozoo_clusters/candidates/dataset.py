@@ -76,6 +76,9 @@ class CandidateDataset(Dataset):
         images, _ = store.read(path, "images", required=("rgb",))
         images = images["rgb"]
         expected = (len(self.table[0]["object_id"]), 3, self.image_size, self.image_size)
+        if images.ndim == 4 and images.shape[0] != expected[0]:
+            raise AstrozooError(f"{path}: labels do not match the images: the catalogue lists {expected[0]} "
+                                f"objects, images/rgb holds {images.shape[0]}")
         if images.shape != expected:
             raise AstrozooError(f"{path}: images have shape {images.shape}, expected {expected} "
                                 "(N, [empty, optical, X-ray], size, size)")

@@ -79,6 +79,9 @@ class MockCoolCore(Dataset):
         images, _ = store.read(path, "images", required=("counts",))
         counts = images["counts"]
         expected = (len(self.table[0]["label"]), self.image_size, self.image_size)
+        if counts.ndim == 3 and counts.shape[0] != expected[0]:
+            raise AstrozooError(f"{path}: labels do not match the images: the catalogue lists {expected[0]} "
+                                f"clusters, images/counts holds {counts.shape[0]}")
         if counts.shape != expected:
             raise AstrozooError(f"{path}: images have shape {counts.shape}, expected {expected}")
         return counts

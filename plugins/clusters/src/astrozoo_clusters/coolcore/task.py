@@ -4,6 +4,7 @@ Scored like the paper: per class (one-vs-rest) precision, recall, F1 and balance
 means ``precision``, ``recall``, ``f1`` (macro) and ``bacc_ovr``. Report: confusion matrix,
 the per-class table, the labels' physics (t_cool against n_e and C_SB), and — for models with
 class activation maps — the mean CAM of each class with radial profiles (their Figure 9).
+``astrozoo compare`` appends Su et al.'s results table (method × class, ``tables``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from astrozoo.metrics.classification import to_labels
 from astrozoo_clusters import figures
 from astrozoo_clusters.coolcore.physics import CLASSES
 from astrozoo_clusters.metrics import class_bacc, class_f1, class_precision, class_recall
+from astrozoo_clusters.tables import cool_core_tables
 
 CAM_MIN_PROBABILITY = 0.9  # Su et al. average the CAMs of test clusters predicted right with p > 0.9
 
@@ -73,4 +75,5 @@ TASK = Task(
     description="cool cores from Chandra-like X-ray images: ResNet-18 against central density and concentration "
                 "(Su et al. 2020)",
     report=report,
+    tables=cool_core_tables,
 )
