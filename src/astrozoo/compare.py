@@ -74,7 +74,8 @@ def rows(task_name: str, profile: str | None = None, dataset: str | None = None)
         for name in metric_names:
             row[name] = mine.get(name)
             numbers = paper.get(model, {})
-            row[f"{name}_paper"] = numbers.get(f"{name}_{paper_key}", numbers.get(name))
+            row[f"{name}_paper"] = numbers.get(f"{name}_{paper_key}", numbers.get(name)) if paper_key \
+                else numbers.get(name)
         out.append(row)
     return metric_names, out
 
