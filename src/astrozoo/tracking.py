@@ -45,8 +45,28 @@ def _mlflow():
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    mlflow.set_tracking_uri(tracking_uri())
+    uri = tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    _create_sqlite_store_once(mlflow, uri)
     return mlflow
+
+
+def _create_sqlite_store_once(mlflow, uri: str) -> None:
+    """A new SQLite store is created and migrated by the first client that opens it; two runs
+    started at once on a fresh folder both try, and both fail (duplicate column, alembic). So
+    the first creation is serialised with a file lock."""
+    if not uri.startswith("sqlite:///"):
+        return
+    path = Path(uri.removeprefix("sqlite:///"))
+    if path.exists() and path.stat().st_size > 0:
+        return
+    import fcntl
+    import hashlib
+
+    key = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f"astrozoo-mlflow-{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        mlflow.MlflowClient().search_experiments(max_results=1)  # creates and migrates the schema
 
 
 def check_reachable(timeout: float = 5.0) -> None:
