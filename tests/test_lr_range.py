@@ -6,16 +6,9 @@ import torch
 
 from astrozoo import lr_range
 from astrozoo.interfaces import FitContext
+from astrozoo.testing import one_thread  # noqa: F401  (autouse)
 from astrozoo.training import fit
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models: one intra-op thread (on a busy machine several threads only wait on each other)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def synthetic_curve(lrs, rng=None, noise=0.0):

@@ -1,5 +1,6 @@
 import pytest
-import torch
+
+from astrozoo.testing import one_thread  # noqa: F401  (autouse)
 
 
 @pytest.fixture
@@ -9,11 +10,3 @@ def cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("ASTROZOO_CACHE", str(path))
     return path
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks: one intra-op thread (on a busy machine several threads only wait on each other)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)

@@ -6,6 +6,7 @@ import torch
 
 from astrozoo.data.graphs import count_neighbours
 from astrozoo.interfaces import FitContext, Model, Split
+from astrozoo.testing import one_thread  # noqa: F401  (autouse)
 from astrozoo_halo_mass.models.cnn import CNN
 from astrozoo_halo_mass.models.cnn_gnn import CNNGNN, UnfreezeOnRises
 from astrozoo_halo_mass.models.gnn import GNN, ClusterBatches, metis_clusters
@@ -25,14 +26,6 @@ def synthetic(name="train", n=60, seed=0, size=16) -> Split:
     return Split(name, ids=np.arange(n), y=y, data={"columns": {"log_mstar": log_mstar}, "pos": pos,
                                                     "box": BOX, "radius": 3.0, "images": lambda: images})
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Small models train several times faster on one thread, more so on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
 import pytest
-import torch
+
+from astrozoo.testing import one_thread, workdir  # noqa: F401
 
 #: a tiny mock: 128-pixel fields (0.76 < z < 1) fitted at 64 pixels, ~16 images, one process
 TINY = dict(seed=3, n_major=3, n_nonmerger=5, keep=0.3, image_size=32, fit_size=64, max_sources=2, z_min=0.76,
@@ -18,21 +19,3 @@ def cache(tmp_path_factory, monkeypatch):
     path = tmp_path_factory.getbasetemp() / "mergers-cache"
     monkeypatch.setenv("ASTROZOO_CACHE", str(path))
     return path
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch, cache):
-    """A fresh working directory with its own MLflow store."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    return tmp_path
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Small networks train faster on one thread, more so on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
