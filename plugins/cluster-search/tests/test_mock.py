@@ -7,7 +7,7 @@ from astrozoo.data import store
 from astrozoo.errors import AstrozooError
 from astrozoo_cluster_search import mock
 from astrozoo_cluster_search import physics as ph
-from astrozoo_cluster_search.dataset import MockIR, MockMicrowave, scale
+from astrozoo_cluster_search.dataset import MockIR, MockMicrowave, scale, with_difference
 from astrozoo_cluster_search.sky import render_microwave
 
 
@@ -75,6 +75,19 @@ def test_scalings():
         scale(x, sigma, "sqrt")
 
 
+def test_the_band_difference_cancels_the_cmb_and_keeps_the_tsz():
+    rng = np.random.default_rng(3)
+    sky = render_microwave((64, 64), [], [], rng, noise=False)
+    images, sigma = with_difference(sky, [10.0, 20.0])
+    assert images.shape == (3, 64, 64) and sigma[2] == pytest.approx(np.hypot(10, 20))
+    # the CMB is the same in both bands in temperature units: only the beams differ
+    assert images[2].std() < 0.1 * images[0].std()
+    cluster = render_microwave((64, 64), [{"x": 31.5, "y": 31.5, "z": 0.3, "m500": 5e14}], [],
+                               np.random.default_rng(3), noise=False)
+    tsz = with_difference(cluster, [10.0, 20.0])[0][2] - images[2]
+    assert tsz[28:36, 28:36].mean() < -5 * images[2].std()  # the decrement is deeper at 90 GHz
+
+
 def test_datasets_split_and_validate(cache, tmp_path):
     data = MockMicrowave(n_per_class=10, image_size=32, field_size=96)
     splits = {s: data.load(s) for s in ("train", "val", "test")}
@@ -82,11 +95,14 @@ def test_datasets_split_and_validate(cache, tmp_path):
     ids = np.concatenate([s.ids for s in splits.values()])
     assert len(np.unique(ids)) == 30
     images = splits["train"].data["images"]()
-    assert images.shape == (21, 2, 32, 32) and np.isfinite(images).all()
+    assert images.shape == (21, 3, 32, 32) and np.isfinite(images).all()  # f090, f150, f090 − f150
     field, table = splits["test"].data["sky_field"]()
-    assert field.shape == (2, 96, 96) and "x" in table
-    assert data.info()["band"] == "microwave"
-    assert len(MockIR(n_per_class=10, image_size=32).load("test")) == 3
+    assert field.shape == (3, 96, 96) and "x" in table
+    assert data.info()["band"] == "microwave" and data.info()["difference"]
+    two = MockMicrowave(n_per_class=10, image_size=32, field_size=96, difference=False).load("train")
+    assert two.data["images"]().shape == (21, 2, 32, 32)
+    ir = MockIR(n_per_class=10, image_size=32).load("test")
+    assert len(ir) == 3 and ir.data["images"]().shape[1] == 2
 
     bad = tmp_path / "bad.h5"
     store.write(bad, {"catalogue": {"id": np.arange(3), "label": np.array([0, 1, 5]), "kind": np.array(["a"] * 3),

@@ -3,8 +3,11 @@
 The images are generated once into the shared HDF5 format (``catalogue`` table: id, label,
 kind, z, m500, ...; ``images`` table: ``cutouts`` (N, 2, S, S) in physical units) and cached;
 ``path`` reads a file in that format instead (e.g. real WISE or ACT cutouts prepared the same
-way). Preprocessing happens at load: the right-skewed pixel distribution is compressed by
-``scaling`` ("asinh", "log" or "none") with the softening in units of each channel's noise σ.
+way). Preprocessing happens at load: ``difference`` appends the difference of the two bands as
+a third channel (on by default in the microwave, where the CMB, equal in both bands in
+temperature units, cancels in it and leaves the tSZ decrement and the sources' spectra); then the
+right-skewed pixel distribution is compressed by ``scaling`` ("asinh", "log" or "none") with the
+softening in units of each channel's noise σ.
 Splits are stratified by class, 70/15/15, drawn from the data seed.
 """
 
@@ -24,6 +27,15 @@ from astrozoo.interfaces import Dataset, Split
 REQUIRED = ("id", "label", "kind", "z")
 SCALINGS = ("asinh", "log", "none")
 FRACTIONS = {"train": 0.70, "val": 0.15, "test": 0.15}
+
+
+def with_difference(images: np.ndarray, noise_sigma) -> tuple[np.ndarray, np.ndarray]:
+    """Append band 0 − band 1 as a channel of (N, C, H, W) or (C, H, W) images, in physical
+    units, before any non-linear scaling; its white-noise σ is the two σ in quadrature."""
+    sigma = np.asarray(noise_sigma, np.float64)
+    diff = images[..., :1, :, :] - images[..., 1:2, :, :]
+    return (np.concatenate([images, diff], axis=-3),
+            np.append(sigma[:2], np.hypot(sigma[0], sigma[1])))
 
 
 def scale(images: np.ndarray, noise_sigma, scaling: str = "asinh", softening: float = 3.0) -> np.ndarray:
@@ -46,19 +58,21 @@ class CutoutDataset(Dataset):
 
     task = "cluster-search"
     band: str = ""
+    difference_default = False  # the band's default for ``difference``
 
     def __init__(self, seed: int = 0, n_per_class: int = 1000, image_size: int = 64, scaling: str = "asinh",
                  softening: float = 3.0, z_min: float = 0.1, z_max: float = 1.5, m_min: float = 1.5e14,
-                 field_size: int = 256, path: str = ""):
+                 field_size: int = 256, path: str = "", difference: bool | None = None):
+        difference = self.difference_default if difference is None else bool(difference)
         super().__init__(seed=seed, n_per_class=n_per_class, image_size=image_size, scaling=scaling,
                          softening=softening, z_min=z_min, z_max=z_max, m_min=m_min, field_size=field_size,
-                         path=path)
+                         path=path, difference=difference)
         if scaling not in SCALINGS:
             raise AstrozooError(f"{self.name}: unknown scaling {scaling!r}: choose {', '.join(SCALINGS)}")
         if n_per_class < 10:
             raise AstrozooError(f"{self.name}: n_per_class must be at least 10, got {n_per_class}")
         self.seed, self.n_per_class, self.image_size = seed, n_per_class, image_size
-        self.scaling, self.softening = scaling, softening
+        self.scaling, self.softening, self.difference = scaling, softening, difference
         self.z_range, self.m_min, self.field_size, self.path = (z_min, z_max), m_min, field_size, path
 
     # -- the file ------------------------------------------------------------------------------
@@ -99,7 +113,10 @@ class CutoutDataset(Dataset):
         return images
 
     def preprocess(self, images: np.ndarray) -> np.ndarray:
-        return scale(images, self.catalogue[1]["noise_sigma"], self.scaling, self.softening)
+        sigma = self.catalogue[1]["noise_sigma"]
+        if self.difference:
+            images, sigma = with_difference(images, sigma)
+        return scale(images, sigma, self.scaling, self.softening)
 
     @cached_property
     def split_of(self) -> np.ndarray:
@@ -140,7 +157,7 @@ class CutoutDataset(Dataset):
         cols, attrs = self.catalogue
         clusters = cols["label"] == 0
         return {"file": str(self.file()), "band": self.band, "n_objects": len(cols["id"]),
-                "image_size": int(self.raw_images.shape[-1]), "scaling": self.scaling,
+                "image_size": int(self.raw_images.shape[-1]), "scaling": self.scaling, "difference": self.difference,
                 "cluster_z_median": float(np.nanmedian(cols["z"][clusters])) if clusters.any() else "none",
                 "provenance": attrs.get("provenance", self.provenance)}
 
@@ -157,6 +174,7 @@ class MockMicrowave(CutoutDataset):
     name = "mock-microwave"
     band = "microwave"
     paper_key = "microwave"
+    difference_default = True
     provenance = "mock"
     description = "mock ACT-like f090/f150 cutouts (0.5'/px): tSZ clusters, point sources, CMB fields; see docs/tasks/cluster-search.md"
 
