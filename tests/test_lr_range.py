@@ -52,6 +52,22 @@ def test_a_dip_after_the_first_instability_is_not_the_minimum():
     assert min_lr == pytest.approx(lrs[19]) and chosen == pytest.approx(lrs[19] / 10)
 
 
+def test_a_chance_dip_in_a_flat_noisy_curve_is_inconclusive():
+    rng = np.random.default_rng(4)
+    lrs = np.logspace(-5, 0, 100)
+    window = 9
+    flat = 1.15 + rng.normal(0, 0.08, 100)  # a network that learns nothing in the test
+    smoothed = lr_range.smooth(flat, window)
+    i_min = int(np.argmin(smoothed))
+    assert smoothed[i_min] < 0.98 * smoothed[0]  # the 2% rule alone would take the dip
+    assert lr_range.drop_significance(flat, smoothed, i_min, window, 100) < 4
+    assert lr_range.choose_lr(lrs, smoothed, "min10", losses=flat, window=window)[0] is None
+    falling = synthetic_curve(lrs, rng, noise=0.08)  # the same noise on a curve that learns
+    chosen, _, _ = lr_range.choose_lr(lrs, lr_range.smooth(falling, window), "min10", losses=falling,
+                                      window=window)
+    assert chosen is not None
+
+
 def test_flat_curve_is_inconclusive():
     lrs = np.logspace(-6, 0, 50)
     chosen, steepest, _ = lr_range.choose_lr(lrs, np.ones(50), "steepest")

@@ -28,8 +28,13 @@ spikes, far beyond the learning rates that train well). Then:
   On the cluster-search mocks it chose higher learning rates than ``min10``, at which the
   validation loss oscillated (docs/tasks/cluster-search.md).
 
-If the smoothed loss never falls by at least ``min_drop`` (2%) below its starting value the
-test is inconclusive: ``chosen_lr`` is None and the caller keeps its own learning rate.
+If the smoothed loss never falls by at least ``min_drop`` (2%) below its starting value, or by
+less than ``min_z`` (4) standard errors of the smoothed curve (the per-batch scatter about it,
+as a robust σ, over the square root of the smoothing window), the test is inconclusive:
+``chosen_lr`` is None and the caller keeps its own learning rate. The second condition catches
+a flat, noisy curve whose lowest smoothed point lies a few percent below the start by chance
+(the lowest of about a dozen independent points): on the cluster-search mocks the networks
+that then trained had z ≥ 4.5, the flat curves 0–2.6 (docs/tasks/cluster-search.md).
 
 References: L. N. Smith, "Cyclical Learning Rates for Training Neural Networks", WACV 2017
 (§3.3, "How can one estimate reasonable minimum and maximum boundary values?");
@@ -90,12 +95,26 @@ def stable_end(losses: np.ndarray, smoothed: np.ndarray, rise: float = 0.1, spik
     return int(bad[0]) if bad.size else len(smoothed)
 
 
+def drop_significance(losses: np.ndarray, smoothed: np.ndarray, i_min: int, window: int, end: int) -> float:
+    """How many standard errors of the smoothed curve its minimum (at ``i_min``) lies below its
+    start: the scatter of the raw losses about the smoothed curve over the stable stretch
+    ``[:end]`` (1.4826 × median absolute deviation) over √window. Infinite for a noiseless
+    curve that falls."""
+    resid = np.asarray(losses, float)[:end] - np.asarray(smoothed, float)[:end]
+    sigma = 1.4826 * np.median(np.abs(resid - np.median(resid))) / np.sqrt(max(window, 1))
+    drop = smoothed[0] - smoothed[i_min]
+    return float(drop / sigma) if sigma > 0 else (np.inf if drop > 0 else 0.0)
+
+
 def choose_lr(lrs: np.ndarray, smoothed: np.ndarray, rule: str = "min10", min_drop: float = 0.02,
-              losses: np.ndarray | None = None) -> tuple[float | None, float | None, float]:
+              losses: np.ndarray | None = None, window: int = 0,
+              min_z: float = 4.0) -> tuple[float | None, float | None, float]:
     """Apply the rule to a smoothed curve → (chosen lr or None, steepest candidate, lr at the minimum).
 
     Only the curve before the first instability (:func:`stable_end`, using the raw ``losses``
-    when given) counts: a dip after the training has been disturbed is noise."""
+    when given) counts: a dip after the training has been disturbed is noise. With the raw
+    ``losses`` and the smoothing ``window``, a drop of less than ``min_z`` standard errors
+    (:func:`drop_significance`) is inconclusive too."""
     if rule not in RULES:
         raise ValueError(f"unknown lr rule {rule!r}: choose {' or '.join(RULES)}")
     lrs, smoothed = np.asarray(lrs, float), np.asarray(smoothed, float)
@@ -105,6 +124,8 @@ def choose_lr(lrs: np.ndarray, smoothed: np.ndarray, rule: str = "min10", min_dr
     i_min = int(np.nanargmin(smoothed[:end]))
     min_lr = float(lrs[i_min])
     if smoothed[i_min] > (1 - min_drop) * smoothed[0]:
+        return None, None, min_lr
+    if losses is not None and window and drop_significance(losses, smoothed, i_min, window, end) < min_z:
         return None, None, min_lr
     edge = max(1, int(0.05 * len(lrs)))
     slope = np.gradient(smoothed, np.log10(lrs))
@@ -174,8 +195,9 @@ def lr_range_test(module: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
         optimizer.load_state_dict(saved_optimizer)
         module.train(was_training)
     lrs, losses = np.array(lrs), np.array(losses)
-    smoothed = smooth(losses, max(5, round(window * len(losses)))) if len(losses) else losses
-    chosen, steepest, min_lr = choose_lr(lrs, smoothed, rule, min_drop, losses)
+    steps = max(5, round(window * len(losses))) | 1
+    smoothed = smooth(losses, steps) if len(losses) else losses
+    chosen, steepest, min_lr = choose_lr(lrs, smoothed, rule, min_drop, losses, steps)
     return RangeTest(lrs=lrs, losses=losses, smoothed=smoothed, chosen_lr=chosen, rule=rule,
                      steepest_lr=steepest, min_lr=min_lr, diverged=diverged)
 
