@@ -62,7 +62,7 @@ class RangeTest:
     lrs: np.ndarray          # learning rate of each step used (up to divergence)
     losses: np.ndarray       # raw training loss of each step
     smoothed: np.ndarray     # zero-phase smoothed loss (what the rule looks at)
-    chosen_lr: float | None  # None: inconclusive (the loss never fell), keep your own lr
+    chosen_lr: float | None  # None: inconclusive (no significant fall), keep your own lr
     rule: str
     steepest_lr: float | None  # the 'steepest' candidate (None when the loss never falls)
     min_lr: float              # learning rate of the smoothed minimum (min10 = min_lr / 10)
@@ -215,7 +215,7 @@ def plot(result: RangeTest, path, title: str = "") -> Path:
     if result.chosen_lr is not None:
         ax.axvline(result.chosen_lr, color="C3", lw=2, label=f"chosen ({result.rule}) {result.chosen_lr:.2g}")
     else:
-        ax.text(0.02, 0.02, "inconclusive: the loss never fell", transform=ax.transAxes, color="C3")
+        ax.text(0.02, 0.02, "inconclusive: no significant fall of the loss", transform=ax.transAxes, color="C3")
     top = np.nanpercentile(result.smoothed, 95) if len(result.smoothed) else 1
     low = np.nanmin(result.losses) if len(result.losses) else 0
     ax.set(xscale="log", xlabel="learning rate", ylabel="training loss", title=title or "learning-rate range test",

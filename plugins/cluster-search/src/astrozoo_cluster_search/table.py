@@ -77,5 +77,5 @@ def render(profile: str | None = None, dataset: str | None = None) -> str:
               + (f", profile {profile}" if profile else "") + ". In parentheses: Fomicheva (2025) on real WISE/ACT "
               "data — a reference, not a target. Chosen lr: the learning-rate range test's choice (geometric mean "
               "over seeds); — where the model has none (the baseline) or no run; * where the test was inconclusive "
-              "(the loss never fell by 2%) and the card's `lr` was used instead."]
+              "(the loss did not fall by 2% and 4 standard errors) and the card's `lr` was used instead."]
     return "\n".join(lines) + "\n"

@@ -126,7 +126,7 @@ class ZooClassifier(ImageClassifier):
                                       num_steps=self.p["lr_steps"], rule=self.p["lr_rule"])
         self.range_test = test
         if test.chosen_lr is None:
-            print(f"{self.name}: learning-rate range test inconclusive (the loss never fell); "
+            print(f"{self.name}: learning-rate range test inconclusive (the loss did not fall significantly); "
                   f"keeping lr = {self.p['lr']:.3g}", file=sys.stderr)
         else:
             lr_range.set_lr(optimizer, test.chosen_lr)
