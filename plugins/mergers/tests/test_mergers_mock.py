@@ -36,7 +36,7 @@ def test_sky_noise_matches_the_depth():
 
 def test_orbit_and_features_evolve_as_intended():
     orbit = mock.draw_orbit(np.random.default_rng(0))
-    orbit.update(efficiency=1.0, t_peri=-0.5, period=0.3, tau_fade=0.15)
+    orbit.update(efficiency=1.0, t_peri=-0.5, passages=1.7, tau_fade=0.15)
     t = np.array([-0.95, -0.8, -0.3, -0.05, 0.0])
     r = mock.separation(orbit, t)
     assert r[0] > r[1] > r[-1] and r[-1] <= 1.0 + 1e-9

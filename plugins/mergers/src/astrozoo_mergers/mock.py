@@ -3,11 +3,11 @@
 What is simulated (docs/tasks/mergers.md gives the relations and references):
 
 * **Major-merger sequences**: a primary (log M* 10–11.2) and a secondary with stellar mass ratio
-  1:1 to 1:4 on a decaying orbit — wide approach, a first pericentre 0.35–0.75 Gyr before
-  coalescence, further passages with a shrinking envelope, coalescence at t = 0. Tidal tails,
+  1:1 to 1:4 on a decaying orbit — wide approach, a first pericentre 0.6–1.4 Gyr before
+  coalescence, 1.5–3 radial periods of a shrinking envelope, coalescence at t = 0. Tidal tails,
   a bridge and lopsided (m = 1) distortions grow after the first pericentre; near t = 0 the
   nuclei are double; afterwards one remnant whose Sérsic index grows, with shells, an offset
-  envelope and tails that fade on τ = 0.1–0.25 Gyr. A per-sequence efficiency (orbit geometry,
+  envelope and tails that fade on τ = 0.3–0.8 Gyr. A per-sequence efficiency (orbit geometry,
   gas content) makes some mergers show almost nothing, as in the simulations.
   Each sequence is observed on a snapshot grid (0.15 Gyr) from −1.0 to +0.5 Gyr: images with
   −0.8 ≤ t ≤ 0.3 are mergers (pre −0.8…−0.1, ongoing ±0.1, post 0.1…0.3); the wide pairs
@@ -35,7 +35,7 @@ import numpy as np
 
 from astrozoo.data.images import convolve_psf, sersic_image
 
-VERSION = 3                         # bump when the generator changes: cached files are remade
+VERSION = 4                         # bump when the generator changes: cached files are remade
 PIXSCALE = 0.168                    # arcsec / pixel, HSC
 ZERO_POINT = 27.0                   # AB magnitude of one count (HSC coadds)
 DEPTH_RANGE = (25.9, 26.5)          # i-band 5σ point-source depth in a 2" aperture (HSC Wide ≈ 26.2)
@@ -183,11 +183,16 @@ def draw_orbit(rng: np.random.Generator) -> dict:
     return {
         "r_far": rng.uniform(45, 110),          # kpc at t = −0.8 Gyr
         "ecc": rng.uniform(0.45, 0.85),         # depth of the pericentre dips
-        "t_peri": rng.uniform(-0.75, -0.35),    # first pericentre, Gyr
-        "period": rng.uniform(0.2, 0.45),       # radial period after it, Gyr
+        # first pericentre, Gyr: of the order of 1 Gyr before coalescence in disc-merger
+        # simulations (Lotz et al. 2008), so most pre-merger snapshots follow it
+        "t_peri": rng.uniform(-1.4, -0.6),
+        "passages": rng.uniform(1.5, 3.0),      # radial periods between it and coalescence
         "cos_i": rng.uniform(-1, 1), "node": rng.uniform(0, 2 * np.pi), "phase0": rng.uniform(0, 2 * np.pi),
         "efficiency": float(np.exp(rng.uniform(np.log(0.3), np.log(1.6)))),  # how visible its features get
-        "tau_fade": rng.uniform(0.1, 0.25),     # Gyr, fading after coalescence
+        # Gyr, e-folding of the features' light after coalescence: remnants stay asymmetric for
+        # 0.3 to over 1 Gyr depending on gas fraction (Lotz et al. 2010) and their tidal features
+        # stay above 25 mag/arcsec² for about twice the coalescence time (Ji et al. 2014)
+        "tau_fade": rng.uniform(0.3, 0.8),
         "tail_length": rng.uniform(30, 80),     # kpc, longest the tails get
         "tail_curl": rng.uniform(0.6, 1.6) * rng.choice([-1, 1]),
         "n_final": rng.uniform(2.5, 4.5), "ellip_remnant": rng.uniform(0.1, 0.55),
@@ -195,14 +200,20 @@ def draw_orbit(rng: np.random.Generator) -> dict:
     }
 
 
+def radial_period(orbit: dict) -> float:
+    """Gyr between pericentres after the first one."""
+    return -orbit["t_peri"] / orbit["passages"]
+
+
 def separation(orbit: dict, t):
     """3-D separation (kpc) before coalescence: an envelope shrinking to 0 at t = 0, with dips at
     the first pericentre and every radial period after it."""
     t = np.minimum(np.asarray(t, dtype=float), 0.0)
     envelope = orbit["r_far"] * (np.abs(t) / 0.8) ** 0.9
-    phase = 2 * np.pi * (t - orbit["t_peri"]) / orbit["period"]
+    period = radial_period(orbit)
+    phase = 2 * np.pi * (t - orbit["t_peri"]) / period
     dip = orbit["ecc"] * (1 + np.cos(phase)) / 2
-    approach = t >= orbit["t_peri"] - orbit["period"] / 2
+    approach = t >= orbit["t_peri"] - period / 2
     return np.maximum(envelope * np.where(approach, 1 - dip, 1.0), 1.0)
 
 
@@ -347,7 +358,7 @@ def scene_of(seq: Sequence, t: float, z: float, rng: np.random.Generator) -> Sce
     f1, f2 = counts(p.log_mstar, p.mass_to_light, z), counts(s.log_mstar, s.mass_to_light, z)
     if t < 0:  # two galaxies on the orbit; the primary stays at the field centre
         r = float(separation(orbit, t))
-        phase = orbit["phase0"] + np.pi * (t - orbit["t_peri"]) / orbit["period"]
+        phase = orbit["phase0"] + np.pi * (t - orbit["t_peri"]) / radial_period(orbit)
         ox, oy = r * np.cos(phase), r * np.sin(phase)
         sx, sy = _project(orbit, ox, oy)
         toward = np.arctan2(sy, sx)
