@@ -6,7 +6,7 @@ import pytest
 from astrozoo.data import store
 from astrozoo.data.store import DataError
 from astrozoo_mergers.dataset import MockHSC
-from astrozoo_mergers.pipeline import VIEWS, normalise
+from astrozoo_mergers.pipeline import VIEWS, asinh_stretch, normalise, robust_sigma
 
 
 def test_tiny_mock_has_three_views_per_split(cache, tiny):
@@ -32,6 +32,15 @@ def test_tiny_mock_has_three_views_per_split(cache, tiny):
     with __import__("h5py").File(data.data_file()) as f:
         raw, model, residual = (f["images"][v][()] for v in VIEWS)
     assert np.allclose(residual, raw - model, atol=1e-3 * np.abs(raw).max())
+    # asinh: every view of an object in units of its raw image's sky noise
+    stretched = MockHSC(**tiny, normalisation="asinh").load("train").data["views"]
+    rows = data.table["row"][data.table["split"] == "train"]
+    sigma = robust_sigma(raw[rows])
+    for view, counts in zip(VIEWS, (raw, model, residual)):
+        np.testing.assert_allclose(stretched[view]()[:, 0], np.arcsinh(counts[rows] / (3 * sigma[:, None, None])),
+                                   rtol=1e-4, atol=1e-5)
+    with pytest.raises(Exception, match="normalisation must be one of"):
+        MockHSC(**tiny, normalisation="zscale")
     # a second dataset reads the cache instead of making it again
     again = MockHSC(**tiny)
     again.build = lambda: pytest.fail("the cache was not reused")
@@ -79,6 +88,18 @@ def test_bad_cache_files_name_the_file_and_the_problem(tmp_path):
     store.write(tmp_path / "c.h5", {"catalogue": columns}, {})
     with pytest.raises(DataError, match="missing column"):
         MockHSC(path=str(tmp_path / "c.h5")).load("train")
+
+
+def test_asinh_stretch_is_linear_in_the_noise_and_compresses_the_core():
+    rng = np.random.default_rng(0)
+    sky = rng.normal(0, 2.0, (1, 64, 64))
+    assert robust_sigma(sky)[0] == pytest.approx(2.0, rel=0.05)
+    image = sky.copy()
+    image[0, 32, 32] = 1e4
+    out = asinh_stretch(image, robust_sigma(image))
+    faint = np.abs(image[0]) < 2.0  # within 1σ: linear, x / 3σ to within 2%
+    np.testing.assert_allclose(out[0][faint], image[0][faint] / (3 * robust_sigma(image)[0]), rtol=0.02, atol=1e-6)
+    assert out[0, 32, 32] < 10  # the core no longer sets the scale
 
 
 def test_normalise_is_linear_to_unit_range():

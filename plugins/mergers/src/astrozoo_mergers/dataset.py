@@ -4,7 +4,9 @@ Both write one file in the shared HDF5 format (:mod:`astrozoo.data.store`): a ``
 (one row per image: ids, sequence, time to coalescence, stage, label, redshift, the Sérsic fit of
 the central galaxy and its status) and an ``images`` table with the three views — ``raw``,
 ``model`` (Sérsic profiles of every fitted galaxy) and ``residual`` (raw − model) — in counts at
-``image_size``. Splits hand the views to models linearly normalised to [0, 1], as (N, 1, S, S).
+``image_size``. Splits hand the views to models as (N, 1, S, S), ``normalisation`` "minmax"
+(linearly to [0, 1] per image, the paper's) or "asinh" (asinh(x / 3σ), σ the raw image's sky
+noise, for all three views of an object alike).
 
 Images whose central galaxy has no usable Sérsic fit are counted and reported; by default they
 are dropped from all three views (``failed_fits = "drop"``) so the three CNNs are compared on
@@ -25,13 +27,14 @@ from astrozoo.data import cache_dir, store
 from astrozoo.errors import AstrozooError
 from astrozoo.interfaces import Dataset, Split
 
-from .pipeline import FIT_COLUMNS, VIEWS, normalise
+from .pipeline import FIT_COLUMNS, VIEWS, asinh_stretch, normalise, robust_sigma
 from .split import SPLITS, sequence_split
 
 REQUIRED = ("image_id", "sequence_id", "label", "stage", "t_merge", "redshift", "z_bin", "fit_ok", "fit_status",
             "sersic_ellip")
 FINITE = ("image_id", "sequence_id", "label", "redshift")
 FORMAT_VERSION = 1
+NORMALISATIONS = ("minmax", "asinh")
 
 
 def _note(message: str) -> None:
@@ -44,14 +47,18 @@ class MergerDataset(Dataset):
     task = "mergers"
 
     def __init__(self, seed: int = 0, image_size: int = 128, fractions: list | None = None,
-                 failed_fits: str = "drop", workers: int = 2, path: str = "", **params):
+                 failed_fits: str = "drop", workers: int = 2, path: str = "", normalisation: str = "minmax",
+                 **params):
         fractions = list(fractions or [0.75, 0.15, 0.10])
         super().__init__(seed=seed, image_size=image_size, fractions=fractions, failed_fits=failed_fits,
-                         workers=workers, path=path, **params)
+                         workers=workers, path=path, normalisation=normalisation, **params)
         if failed_fits not in ("drop", "keep"):
             raise AstrozooError(f"{self.name}: failed_fits must be 'drop' or 'keep', got {failed_fits!r}")
+        if normalisation not in NORMALISATIONS:
+            raise AstrozooError(f"{self.name}: normalisation must be one of {', '.join(NORMALISATIONS)}, "
+                                f"got {normalisation!r}")
         self.seed, self.image_size, self.fractions = seed, image_size, fractions
-        self.failed_fits, self.workers, self.path = failed_fits, workers, path
+        self.failed_fits, self.workers, self.path, self.normalisation = failed_fits, workers, path, normalisation
 
     # -- what subclasses provide ------------------------------------------------------------------
     def generation_params(self) -> dict:
@@ -121,9 +128,16 @@ class MergerDataset(Dataset):
         return any_merger[inverse]
 
     def view(self, name: str, rows: np.ndarray) -> np.ndarray:
-        """(len(rows), 1, S, S) float32 images of one view, normalised to [0, 1]."""
+        """(len(rows), 1, S, S) float32 images of one view, normalised (``normalisation``)."""
         if name not in VIEWS:
             raise AstrozooError(f"{self.name}: unknown view {name!r}; choose {', '.join(VIEWS)}")
+        out = self._read(name, rows)
+        if self.normalisation == "asinh":
+            sky = out if name == "raw" else self._read("raw", rows)  # the model view has no noise
+            return asinh_stretch(out, robust_sigma(sky))[:, None]
+        return normalise(out)[:, None]
+
+    def _read(self, name: str, rows: np.ndarray) -> np.ndarray:
         import h5py
 
         order = np.argsort(rows)
@@ -131,7 +145,7 @@ class MergerDataset(Dataset):
             images = f["images"][name][np.asarray(rows)[order]] if len(rows) else np.zeros((0, self.image_size, self.image_size))
         out = np.empty_like(images, dtype=np.float32)
         out[order] = images
-        return normalise(out)[:, None]
+        return out
 
     # -- the Dataset contract ------------------------------------------------------------------------
     def load(self, split: str) -> Split:
@@ -183,7 +197,7 @@ class MockHSC(MergerDataset):
     description = "mock HSC i-band major-merger sequences and non-mergers at 0.1 < z < 1 (docs/tasks/mergers.md)"
 
     def __init__(self, seed: int = 0, n_major: int = 500, n_nonmerger: int = 380, keep: float = 0.3,
-                 image_size: int = 64, fit_size: int = 128, max_sources: int = 3, z_min: float = 0.1,
+                 image_size: int = 64, fit_size: int = 128, max_sources: int = 8, z_min: float = 0.1,
                  z_max: float = 1.0, **kwargs):
         super().__init__(seed=seed, image_size=image_size, n_major=n_major, n_nonmerger=n_nonmerger, keep=keep,
                          fit_size=fit_size, max_sources=max_sources, z_min=z_min, z_max=z_max, **kwargs)
