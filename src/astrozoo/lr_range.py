@@ -100,8 +100,10 @@ def drop_significance(losses: np.ndarray, smoothed: np.ndarray, i_min: int, wind
     start: the scatter of the raw losses about the smoothed curve over the stable stretch
     ``[:end]`` (1.4826 × median absolute deviation) over √window. Infinite for a noiseless
     curve that falls."""
+    from scipy.stats import median_abs_deviation
+
     resid = np.asarray(losses, float)[:end] - np.asarray(smoothed, float)[:end]
-    sigma = 1.4826 * np.median(np.abs(resid - np.median(resid))) / np.sqrt(max(window, 1))
+    sigma = median_abs_deviation(resid, scale="normal") / np.sqrt(max(window, 1))
     drop = smoothed[0] - smoothed[i_min]
     return float(drop / sigma) if sigma > 0 else (np.inf if drop > 0 else 0.0)
 

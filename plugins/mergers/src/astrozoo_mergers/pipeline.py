@@ -64,9 +64,10 @@ def asinh_stretch(images: np.ndarray, sigma: np.ndarray, softening: float = 3.0)
 def robust_sigma(images: np.ndarray) -> np.ndarray:
     """Per-image noise σ: 1.4826 × the median absolute deviation from the median (sky-dominated
     fields: the galaxies barely move it)."""
+    from scipy.stats import median_abs_deviation
+
     flat = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
-    mad = np.median(np.abs(flat - np.median(flat, axis=1, keepdims=True)), axis=1)
-    return np.maximum(1.4826 * mad, 1e-12)
+    return np.maximum(median_abs_deviation(flat, axis=1, scale="normal"), 1e-12)
 
 
 def process_image(image: np.ndarray, sky_sigma: float, psf_fwhm: float, pixscale: float, image_size: int,
