@@ -13,6 +13,19 @@ def test_augment_keeps_shape_and_flux_without_rotation():
     assert augment(x, flips=False, max_rotation=90, jitter=5).shape == x.shape
 
 
+def test_augment_rot90_gives_all_eight_symmetries_of_the_square():
+    torch.manual_seed(0)
+    x = torch.arange(9.0).reshape(1, 1, 3, 3).repeat(400, 1, 1, 1)
+    seen = {tuple(img.flatten().tolist()) for img in augment(x, flips=True, rot90=True)}
+    square = x[0, 0]
+    expected = set()
+    for k in range(4):
+        r = torch.rot90(square, k, (0, 1))
+        expected |= {tuple(r.flatten().tolist()), tuple(r.flip(-1).flatten().tolist())}
+    assert seen == expected and len(expected) == 8
+    assert len({tuple(i.flatten().tolist()) for i in augment(x, flips=True)}) == 4  # flips alone: half of them
+
+
 def test_standardizer_uses_training_statistics():
     rng = np.random.default_rng(0)
     train = rng.normal([[[[1.0]], [[5.0]]]], 2.0, size=(50, 2, 8, 8)).astype(np.float32)

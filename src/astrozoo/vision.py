@@ -88,11 +88,16 @@ class Standardizer:
         return (images - self.mean) / self.std
 
 
-def augment(x: torch.Tensor, flips: bool = True, max_rotation: float = 0.0, jitter: int = 0) -> torch.Tensor:
+def augment(x: torch.Tensor, flips: bool = True, max_rotation: float = 0.0, jitter: int = 0,
+            rot90: bool = False) -> torch.Tensor:
     """Random per-image flips, rotation up to ±max_rotation degrees and a shift of up to
     ``jitter`` pixels (the paper's 'pad 5 and random-crop', done as one affine resampling with
-    zero padding) — on whatever device ``x`` lives, batched."""
+    zero padding) — on whatever device ``x`` lives, batched. ``rot90`` adds a random transpose
+    of square images: with both flips, all eight rotations and reflections by 90°, exact on
+    the pixel grid (no resampling)."""
     n = x.shape[0]
+    if rot90 and x.shape[-1] == x.shape[-2]:
+        x = torch.where(torch.rand(n, 1, 1, 1, device=x.device) < 0.5, x.transpose(-1, -2), x)
     if flips:
         x = torch.where(torch.rand(n, 1, 1, 1, device=x.device) < 0.5, x.flip(-1), x)
         x = torch.where(torch.rand(n, 1, 1, 1, device=x.device) < 0.5, x.flip(-2), x)
@@ -178,7 +183,7 @@ class ImageClassifier(Model):
     def __init__(self, backbone: str = "resnet18", pretrained: bool = True, weights_file: str = "",
                  epochs: int = 10, batch_size: int = 32, lr: float = 1e-3, optimizer: str = "adam",
                  weight_decay: float = 0.0, flips: bool = True, max_rotation: float = 0.0, jitter: int = 0,
-                 patience: int = 0, plateau_patience: int = 0, plateau_factor: float = 0.75,
+                 rot90: bool = False, patience: int = 0, plateau_patience: int = 0, plateau_factor: float = 0.75,
                  monitor: str = "loss", channels: list | None = None, precise_bn: int = 0):
         super().__init__(**{k: v for k, v in locals().items() if k not in ("self", "__class__")})
         self.p = dict(self.params)
@@ -218,7 +223,7 @@ class ImageClassifier(Model):
             order = torch.randperm(len(x_train), generator=generator)
             for i in range(0, len(order), p["batch_size"]):
                 idx = order[i:i + p["batch_size"]].to(device)
-                yield augment(x_train[idx], p["flips"], p["max_rotation"], p["jitter"]), y_train[idx]
+                yield augment(x_train[idx], p["flips"], p["max_rotation"], p["jitter"], p["rot90"]), y_train[idx]
 
         calibration = x_train[torch.randperm(len(x_train), generator=torch.Generator().manual_seed(0))
                               [:p["precise_bn"]].to(device)] if p["precise_bn"] else None
