@@ -7,6 +7,7 @@ contract holds for a random forest and for a CNN+GNN (scikit-learn's fit/predict
 
 from __future__ import annotations
 
+import copy
 import pickle
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any, Callable, ClassVar
 
 import numpy as np
+
+from astrozoo.errors import AstrozooError
 
 PROVENANCES = ("mock", "real")
 
@@ -53,6 +56,11 @@ class Task:
     ``tables(profile, dataset)`` (optional) returns more markdown that ``astrozoo compare``
     prints after the model × metric table: a paper's table with another shape (per band, per
     merger stage), built from the MLflow runs.
+
+    ``inputs`` names what the task's splits offer a model (documentation and contract checks);
+    ``truth`` names what a model may NOT read when it predicts: the target column and a mock's
+    latent variables. Splits handed to ``predict`` hide them (reading one raises
+    :class:`TruthAccessError`); only models with ``needs_truth = True`` (ceilings) see them.
     """
 
     name: str
@@ -65,6 +73,8 @@ class Task:
     report: Callable[["RunResult", Path], list[Path]] | None = None
     evaluate: Callable[[dict, dict], dict[str, float]] | None = None
     tables: Callable[[str | None, str | None], str] | None = None
+    inputs: tuple[str, ...] = ()
+    truth: tuple[str, ...] = ()
 
 
 @dataclass
@@ -85,6 +95,67 @@ class Split:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @property
+    def has_target(self) -> bool:
+        """False for a split handed to ``predict`` (its ``y`` is hidden)."""
+        return True
+
+    def with_data(self, **data) -> "Split":
+        """The same split (a prediction split stays one) with some ``data`` entries replaced."""
+        new = copy.copy(self)
+        merged = {**self.data, **data}
+        new.data = _Guarded(merged, self.data._hidden, self.data._where) if isinstance(self.data, _Guarded) else merged
+        return new
+
+    def for_prediction(self, truth=(), model: str = "the model") -> "Split":
+        """This split as ``predict`` sees it: no target, and the names in ``truth`` hidden in
+        ``data`` (top-level keys and the keys of the tables inside it). Reading any of them
+        raises :class:`TruthAccessError`; ``"x" in table`` is False for a hidden column."""
+        hidden = frozenset(truth)
+        where = f"{model} read the truth of split {self.name!r} in predict"
+        data = {key: (_Guarded(value, hidden, where) if isinstance(value, dict) else value)
+                for key, value in self.data.items() if key not in hidden}
+        return _PredictSplit(name=self.name, ids=self.ids, y=None, data=_Guarded(data, hidden, where))
+
+
+class TruthAccessError(AstrozooError):
+    """A model read the target or a mock's latent truth while predicting."""
+
+
+class _Guarded(dict):
+    """A dict without the hidden keys, whose hidden keys raise instead of KeyError."""
+
+    def __init__(self, values: dict, hidden: frozenset, where: str):
+        super().__init__((k, v) for k, v in values.items() if k not in hidden)
+        self._hidden, self._where = hidden, where
+
+    def __missing__(self, key):
+        if key in self._hidden:
+            raise TruthAccessError(f"{self._where}: {key!r} is truth (declare needs_truth = True for a ceiling)")
+        raise KeyError(key)
+
+    def get(self, key, default=None):
+        return self[key] if key in self._hidden else super().get(key, default)
+
+
+class _PredictSplit(Split):
+    """A split whose target is not there: ``split.y`` raises."""
+
+    def __post_init__(self):
+        self.ids = np.asarray(self.ids)
+
+    @property
+    def has_target(self) -> bool:
+        return False
+
+    @property
+    def y(self):
+        raise TruthAccessError(f"a model read the target (split.y) of split {self.name!r} in predict")
+
+    @y.setter
+    def y(self, value):
+        pass
 
 
 class Dataset(ABC):
@@ -134,6 +205,7 @@ class Model(ABC):
     name: ClassVar[str]
     tasks: ClassVar[tuple[str, ...]]
     description: ClassVar[str] = ""
+    needs_truth: ClassVar[bool] = False  # a ceiling (oracle): sees the task's truth in predict
 
     def __init__(self, **params):
         self.params = params

@@ -51,7 +51,7 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
         echo(f"no unfinished run named {run_name} to resume; starting a new one")
     tags = {"task": task_name, "model": model_name, "dataset": dataset_cls.name,
             "provenance": dataset_cls.provenance, "profile": profile, "seed": seed, "device": device,
-            "fold": fold}
+            "fold": fold, "ceiling": str(model_cls.needs_truth).lower()}
 
     with tracking.start_run(task_name, run_name, tags, run_id=resume_id,
                             system_metrics=device.startswith("cuda")) as tracker:
@@ -76,8 +76,9 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
         predictions = {}
         for name in SPLITS:
             split = splits[name]
-            pred = {"ids": split.ids, "y_true": split.y, "y_pred": np.asarray(model.predict(split))}
-            std = model.predict_std(split)
+            seen = split if model_cls.needs_truth else split.for_prediction(task.truth, f"model {model_name!r}")
+            pred = {"ids": split.ids, "y_true": split.y, "y_pred": np.asarray(model.predict(seen))}
+            std = model.predict_std(seen)
             if std is not None:
                 pred["y_std"] = np.asarray(std)
             predictions[name] = pred

@@ -58,7 +58,7 @@ class ViewMixin:
             return split
         if view not in views:
             raise AstrozooError(f"model {self.name!r}: view {view!r} is not in the data (has: {', '.join(views)})")
-        return Split(split.name, split.ids, split.y, {**split.data, "images": views[view]})
+        return split.with_data(images=views[view])
 
     def fit(self, train: Split, val: Split, context):
         return super().fit(self._viewed(train), self._viewed(val), context)
@@ -138,6 +138,7 @@ class Oracle(Model):
     (time, kind, stage). What no image model should beat on the mock; undefined on real data."""
 
     name = "oracle"
+    needs_truth = True
     tasks = ("mergers",)
     description = "random forest on the mock's latent truth (companion separation, tidal strength, redshift): the ceiling"
     FEATURES = ("projected_kpc", "tidal_strength", "redshift")

@@ -117,6 +117,8 @@ TASK = Task(
     metrics=METRICS,
     primary_metric="roc_auc",
     kind="classification",
+    inputs=("images", "views", "columns: image_id, redshift, z_bin, fit_ok and the Sérsic fit columns"),
+    truth=("label", "stage", "stage_code", "t_merge", "sequence_id", "projected_kpc", "tidal_strength", "separation_kpc"),
     description="Merger vs non-merger from HSC-like images: CNNs on raw, Sérsic-model and residual images "
                 "(Chudy et al.)",
     report=report,

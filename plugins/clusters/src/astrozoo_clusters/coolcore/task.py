@@ -72,6 +72,8 @@ TASK = Task(
     + tuple(f"{score}_{c.lower()}" for c in CLASSES for score in ("precision", "recall", "f1", "bacc")),
     primary_metric="f1",
     kind="classification",
+    inputs=("images()", "counts()", "columns: cluster_id, ne0, kT0, Z0", "pixel_kpc", "background_per_pixel"),
+    truth=("label", "tcool"),
     description="cool cores from Chandra-like X-ray images: ResNet-18 against central density and concentration "
                 "(Su et al. 2020)",
     report=report,

@@ -80,6 +80,7 @@ class Combined(Forest):
 class Oracle(Forest):
     name = "oracle"
     description = "ceiling: random forest on the mock's latent truth (central/satellite, host mass, r/R_vir)"
+    needs_truth = True
     features = ("log_mstar", "is_central", "log_mhost", "r_over_rvir")
 
 

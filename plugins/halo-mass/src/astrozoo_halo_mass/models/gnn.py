@@ -80,7 +80,8 @@ def split_graph(split: Split, radius: float, cosines: bool = False) -> Data:
     if cosines:
         attr.append(edge_cosines(pos, edge_index, box))
     return Data(mstar=torch.as_tensor(split.data["columns"]["log_mstar"], dtype=torch.float32),
-                edge_index=torch.as_tensor(edge_index), y=torch.as_tensor(split.y, dtype=torch.float32),
+                edge_index=torch.as_tensor(edge_index), y=torch.as_tensor(split.y if split.has_target else np.full(len(split), np.nan),
+                                                          dtype=torch.float32),
                 edge_attr=torch.as_tensor(np.concatenate(attr, axis=1), dtype=torch.float32),
                 node=torch.arange(len(split)), num_nodes=len(split))
 
