@@ -114,8 +114,8 @@ def test_compare_appends_the_tasks_own_tables(workdir, capsys, monkeypatch):
         seen.append((profile, dataset))
         return "## per-stage table\n\n| stage | fraction |\n"
 
-    task = dataclasses.replace(registry.tasks["halo-mass"], tables=tables)
-    monkeypatch.setitem(registry.tasks, "halo-mass", task)
+    entry = registry.tasks["halo-mass"][0]
+    monkeypatch.setattr(entry, "target", dataclasses.replace(entry.target, tables=tables))
     out = cli(["compare", "halo-mass", "--profile", "quick"], capsys)
     assert out.index("## halo-mass") < out.index("## per-stage table")
     assert seen == [("quick", None)]

@@ -1,6 +1,7 @@
 import pytest
 
 from astrozoo import recipes
+from astrozoo.registry import get_registry
 from astrozoo.recipes import RecipeError
 
 CARD = """
@@ -25,10 +26,13 @@ def write(tmp_path, text, name="m.toml"):
     return path
 
 
-def test_valid_card_and_profile(tmp_path, monkeypatch):
-    write(tmp_path, CARD)
-    monkeypatch.setenv("ASTROZOO_REGISTRY", str(tmp_path))
-    recipe = recipes.resolve("t", "m", "quick", ["params.lr=0.01", "data.seed=3"])
+def resolve(*args, path=None):
+    return recipes.resolve_card(recipes.parse(path), *args)
+
+
+def test_valid_card_and_profile(tmp_path):
+    path = write(tmp_path, CARD)
+    recipe = resolve("t", "m", "quick", ["params.lr=0.01", "data.seed=3"], path=path)
     assert recipe.params == {"epochs": 2, "lr": 0.01}
     assert recipe.data == {"seed": 3}
     assert recipe.paper["metrics"]["rmse"] == 0.25
@@ -51,22 +55,23 @@ def test_bad_cards_name_file_and_key(tmp_path, text, message):
     assert str(path) in str(info.value)
 
 
-def test_bad_overrides(tmp_path, monkeypatch):
-    write(tmp_path, CARD)
-    monkeypatch.setenv("ASTROZOO_REGISTRY", str(tmp_path))
+def test_bad_overrides(tmp_path):
+    path = write(tmp_path, CARD)
     with pytest.raises(RecipeError, match="unknown key 'params.lrr'.*known: epochs, lr"):
-        recipes.resolve("t", "m", "quick", ["params.lrr=1"])
+        resolve("t", "m", "quick", ["params.lrr=1"], path=path)
     with pytest.raises(RecipeError, match="expected int"):
-        recipes.resolve("t", "m", "quick", ["params.epochs=fast"])
+        resolve("t", "m", "quick", ["params.epochs=fast"], path=path)
     with pytest.raises(RecipeError, match="section.key=value"):
-        recipes.resolve("t", "m", "quick", ["epochs=3"])
+        resolve("t", "m", "quick", ["epochs=3"], path=path)
     with pytest.raises(RecipeError, match="no profile 'gpu'"):
-        recipes.resolve("t", "m", "gpu")
+        resolve("t", "m", "gpu", path=path)
 
 
 def test_shipped_cards_are_valid():
-    cards = recipes.all_recipes()
+    registry = get_registry()
+    assert registry.problems == []
+    cards = registry.recipes()
     assert {r.task for r in cards} >= {"halo-mass"}
     for card in cards:
         for profile in card.profiles:
-            recipes.resolve(card.task, card.model, profile)
+            registry.resolve(card.task, card.model, profile)

@@ -97,7 +97,7 @@ def test_the_commented_examples_run_when_uncommented(tmp_path, monkeypatch):
     task = registry.task("toy")
     data = registry.dataset("toy", task.default_dataset)()
     train, val, test = (data.load(s) for s in ("train", "val", "test"))
-    model = registry.models[("halo-mass", "toy")](features=["x"]).fit(train, val, FitContext())
+    model = registry.models[("halo-mass", "toy")][0].load()(features=["x"]).fit(train, val, FitContext())
     prediction = model.predict(test)
     assert registry.metric("max_abs_error")(test.y, prediction) < 0.5
     assert np.sqrt(np.mean((prediction - test.y) ** 2)) < 0.15  # the noise is 0.1

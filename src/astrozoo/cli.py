@@ -57,16 +57,22 @@ def run(task, model, dataset, profile, seed, seeds, folds, overrides, device, re
 
 @cli.command(name="list")
 @click.argument("pattern", default="*")
-def list_(pattern):
+@click.option("--plugins", "show_plugins", is_flag=True, help="Also show which plugin provides each name.")
+def list_(pattern, show_plugins):
     """List tasks, models, datasets and metrics whose names match PATTERN (wildcards allowed).
 
     A bare task name lists everything of that task: `astrozoo list halo-mass`.
     """
     from astrozoo.registry import get_registry
 
-    found = get_registry().list_names(pattern)
+    registry = get_registry()
+    found = registry.list_names(pattern)
     if not any(found.values()):
         raise AstrozooError(f"nothing matches {pattern!r}; try `astrozoo list` or a wildcard like 'cnn*'")
+    if show_plugins:
+        for name, owner in sorted(registry.providers(pattern).items()):
+            click.echo(f"{name:40s} {owner}")
+        return
     for kind, names in found.items():
         if names:
             click.echo(f"{kind}:")
@@ -79,10 +85,14 @@ def plugins_():
     """Installed plugins and the hooks each implements."""
     from astrozoo.registry import get_registry
 
-    get_registry()
-    for row in plugins.plugin_table():
+    registry = get_registry()
+    for row in plugins.plugin_table(registry.problems):
         click.echo(f"{row['name']}  [{row['package']}]  {row['status']}")
         click.echo(f"    hooks: {', '.join(row['hooks']) or '-'}")
+    for problem in registry.problems:
+        click.echo(f"problem: {problem}")
+    if registry.problems:
+        raise SystemExit(2)
 
 
 @cli.command()
@@ -90,14 +100,16 @@ def plugins_():
 @click.option("--format", "fmt", type=click.Choice(["markdown", "csv"]), default="markdown", show_default=True)
 @click.option("--profile", default=None, help="Only runs of this profile.")
 @click.option("--dataset", default=None, help="Only runs on this dataset.")
+@click.option("--where", default=None, metavar="FILTER",
+              help="Only runs matching an MLflow search filter, e.g. \"params.`params.epochs` = '5'\".")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write the table to a file.")
 @click.option("--figures", type=click.Path(file_okay=False), default=None,
               help="Also copy each model's figures (its run's plots/) into FIGURES/<model>/.")
-def compare(task, fmt, profile, dataset, output, figures):
+def compare(task, fmt, profile, dataset, where, output, figures):
     """One table for TASK: every model's test metrics from MLflow, the paper's numbers beside."""
     from astrozoo import compare as comparing
 
-    text = comparing.render(task, fmt, profile, dataset)
+    text = comparing.render(task, fmt, profile, dataset, where)
     if output:
         Path(output).write_text(text)
         click.echo(f"wrote {output}")
@@ -227,8 +239,8 @@ def main(argv=None):
     # torch_geometric still calls torch.jit.script at import; torch 2.14 warns on every start
     warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*deprecated", category=FutureWarning)
     get_registry()
-    plugins.call_each("register_commands", cli=cli)
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    plugins.call_each("register_commands", {"cli": cli})
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:]) or plugins.strict()
     try:
         cli.main(args=argv, prog_name="astrozoo", standalone_mode=False)
     except click.exceptions.Abort:

@@ -1,127 +1,232 @@
-"""One table per task from the MLflow runs: model × metrics, the paper's numbers beside ours."""
+"""Tables of like with like from the MLflow runs: model × metrics, the paper's numbers beside.
+
+Runs are grouped by what makes them comparable: the dataset (name and ``data.*`` parameters),
+the profile, the model and its resolved ``params.*``. One table per dataset and profile (a table
+never mixes them); within it one row per model and recipe, runs with ``--set`` overrides in rows
+of their own labelled with the overrides. A row averages the newest finished run of each seed
+and fold of its group (mean ± std, with the number of runs and seeds), and lists the run ids it
+used (``--format csv``). Ceilings (models that read the mock's truth, such as ``oracle``) are
+listed apart, under the real models.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from astrozoo import recipes, tracking
+from astrozoo import tracking
 from astrozoo.registry import get_registry
 
 TAG = tracking.TAG
+# parameters that differ between the runs of one comparable group, or describe rather than choose
+_NOT_IDENTITY = ("data.info.", "data.n_train", "data.n_val", "data.n_test", "data.fold", "data.n_folds")
 
 
-def collect(task_name: str, profile: str | None = None, dataset: str | None = None) -> dict:
-    """{model: {'runs': [run ids], 'seeds': n, metric: (mean, std)}} from the latest run per
-    seed and fold."""
+@dataclass
+class Row:
+    """One comparable group of runs: a model with one resolved recipe on one dataset and profile."""
+
+    model: str
+    dataset: str
+    profile: str
+    overrides: str = ""
+    data_overrides: str = ""
+    ceiling: bool = False
+    provenance: str = ""
+    runs: list = field(default_factory=list)  # newest first, one per (seed, fold)
+    seeds: set = field(default_factory=set)
+    metrics: dict = field(default_factory=dict)  # name -> (mean, std or None)
+
+    @property
+    def label(self) -> str:
+        text = self.model + (f" [{self.overrides}]" if self.overrides else "")
+        return text + (" (ceiling)" if self.ceiling else "")
+
+    @property
+    def section(self) -> tuple[str, str, str]:
+        return self.dataset, self.profile, self.data_overrides
+
+
+def _identity(run) -> tuple[str, str]:
+    params = run.data.params
+    data = {k: v for k, v in params.items() if k.startswith("data.") and not k.startswith(_NOT_IDENTITY)}
+    model = {k: v for k, v in params.items() if k.startswith("params.")}
+    return json.dumps(data, sort_keys=True), json.dumps(model, sort_keys=True)
+
+
+def groups(task_name: str, profile: str | None = None, dataset: str | None = None,
+           where: str | None = None) -> list[Row]:
+    """Every comparable group of finished runs of a task, as rows (not yet ordered)."""
     get_registry().task(task_name)  # unknown task → a clear error
-    latest: dict[tuple[str, str], object] = {}
-    for run in tracking.finished_runs(task_name):  # newest first
+    found: dict[tuple, Row] = {}
+    latest: set[tuple] = set()
+    for run in tracking.finished_runs(task_name, where):  # newest first
         tags = run.data.tags
         if tags.get(TAG + "role") == "parent":  # its children are counted one by one
             continue
-        if profile and tags.get(TAG + "profile") != profile:
+        if (profile and tags.get(TAG + "profile") != profile) or (dataset and tags.get(TAG + "dataset") != dataset):
             continue
-        if dataset and tags.get(TAG + "dataset") != dataset:
+        model = tags.get(TAG + "model", "?")
+        data_key, params_key = _identity(run)
+        key = (tags.get(TAG + "dataset"), tags.get(TAG + "profile"), data_key, model, params_key)
+        seed, fold = tags.get(TAG + "seed"), tags.get(TAG + "fold", "-1")
+        if key + (seed, fold) in latest:
+            continue  # an older run of the same seed and fold
+        latest.add(key + (seed, fold))
+        overrides = tags.get(TAG + "overrides", "").split()
+        row = found.setdefault(key, Row(
+            model=model, dataset=key[0] or "?", profile=key[1] or "?",
+            overrides=" ".join(o for o in overrides if not o.startswith("data.")),
+            data_overrides=" ".join(o for o in overrides if o.startswith("data.")),
+            ceiling=tags.get(TAG + "ceiling") == "true" or (TAG + "ceiling" not in tags and model == "oracle"),
+            provenance=tags.get(TAG + "provenance", "?")))
+        row.runs.append(run)
+        row.seeds.add(seed)
+    for row in found.values():
+        values = defaultdict(list)
+        for run in row.runs:
+            for name, value in run.data.metrics.items():
+                if name.startswith("test_"):
+                    values[name[5:]].append(value)
+        row.metrics = {name: (float(np.mean(v)), float(np.std(v)) if len(v) > 1 else None)
+                       for name, v in values.items()}
+    return list(found.values())
+
+
+def collect(task_name: str, profile: str | None = None, dataset: str | None = None) -> dict:
+    """{model: {'runs': [run ids], 'seeds': n, 'provenance': p, metric: (mean, std)}} — for the
+    tasks' own tables: per model, the group run with the card's recipe (no ``--set``) on
+    ``dataset`` (default: the task's default dataset), the newest if several profiles match."""
+    dataset = dataset or get_registry().task(task_name).default_dataset
+    table = {}
+    for row in groups(task_name, profile, dataset):
+        if row.overrides or row.data_overrides:
             continue
-        key = (tags.get(TAG + "model"), tags.get(TAG + "seed"), tags.get(TAG + "fold", "-1"))
-        latest.setdefault(key, run)
-    table: dict[str, dict] = defaultdict(lambda: {"runs": []})
-    values: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    for (model, _seed, _fold), run in latest.items():
-        table[model]["runs"].append(run.info.run_id)
-        table[model]["provenance"] = run.data.tags.get(TAG + "provenance", "?")
-        for name, value in run.data.metrics.items():
-            if name.startswith("test_"):
-                values[model][name[5:]].append(value)
-    for model, metrics in values.items():
-        table[model]["seeds"] = len(table[model]["runs"])
-        for name, vals in metrics.items():
-            table[model][name] = (float(np.mean(vals)), float(np.std(vals)) if len(vals) > 1 else None)
-    return dict(table)
+        newest = row.runs[0].info.start_time
+        if row.model in table and table[row.model]["_start"] >= newest:
+            continue
+        table[row.model] = {"runs": [r.info.run_id for r in row.runs], "seeds": len(row.runs),
+                            "provenance": row.provenance, "_start": newest, **row.metrics}
+    for entry in table.values():
+        entry.pop("_start")
+    return table
 
 
 def paper_numbers(task_name: str) -> dict[str, dict[str, float]]:
-    return {r.model: r.paper.get("metrics", {}) for r in recipes.all_recipes(task_name)
+    return {r.model: r.paper.get("metrics", {}) for r in get_registry().recipes(task_name)
             if r.paper.get("metrics")}
 
 
-def rows(task_name: str, profile: str | None = None, dataset: str | None = None) -> tuple[list[str], list[dict]]:
-    """Header (metric names) and one row per model, best first by the task's primary metric."""
+def sections(task_name: str, profile: str | None = None, dataset: str | None = None,
+             where: str | None = None) -> dict[tuple[str, str, str], list[Row]]:
+    """(dataset, profile, data overrides) → its rows, real models best first, then ceilings."""
     task = get_registry().task(task_name)
-    ours = collect(task_name, profile, dataset)
-    paper = paper_numbers(task_name)
-    # a dataset with a ``paper_key`` (e.g. one band) reads the paper's '<metric>_<key>' numbers
-    paper_key = getattr(get_registry().dataset(task_name, dataset), "paper_key", None) if dataset else None
-    metric_names = list(task.metrics) + sorted(
-        {m for r in ours.values() for m in r if m.startswith("coverage_")})
-    models = list(ours) + [m for m in paper if m not in ours]
     higher = get_registry().metric(task.primary_metric).higher_is_better
+    out: dict[tuple, list[Row]] = defaultdict(list)
+    for row in groups(task_name, profile, dataset, where):
+        out[row.section].append(row)
 
-    def key(model):
-        value = ours.get(model, {}).get(task.primary_metric)
-        return (value is None, -value[0] if value and higher else (value[0] if value else 0))
+    def key(row):
+        value = row.metrics.get(task.primary_metric)
+        return (row.ceiling, value is None, -value[0] if value and higher else (value[0] if value else 0))
 
-    out = []
-    for model in sorted(models, key=key):
-        mine = ours.get(model, {})
-        row = {"model": model, "seeds": mine.get("seeds", 0), "provenance": mine.get("provenance", ""),
-               "run": (mine.get("runs") or [""])[0]}
-        for name in metric_names:
-            row[name] = mine.get(name)
-            numbers = paper.get(model, {})
-            row[f"{name}_paper"] = numbers.get(f"{name}_{paper_key}", numbers.get(name)) if paper_key \
-                else numbers.get(name)
-        out.append(row)
-    return metric_names, out
+    return {section: sorted(rows, key=key) for section, rows in sorted(out.items())}
+
+
+def _paper_for(task_name: str, row: Row, paper: dict, name: str):
+    """The paper's number for a row run with the card's recipe; a dataset with a ``paper_key``
+    (e.g. one band) reads the paper's '<metric>_<key>' numbers."""
+    if row.overrides or row.data_overrides:
+        return None
+    try:
+        paper_key = getattr(get_registry().dataset(task_name, row.dataset), "paper_key", None)
+    except Exception:  # a dataset no installed plugin provides any more
+        paper_key = None
+    card = get_registry().card(task_name, row.model)
+    if not paper_key and row.dataset != ((card and card.dataset) or get_registry().task(task_name).default_dataset):
+        return None  # the paper's numbers stand beside runs on the data the card reproduces
+    numbers = paper.get(row.model, {})
+    return numbers.get(f"{name}_{paper_key}", numbers.get(name)) if paper_key else numbers.get(name)
+
+
+def metric_names(task_name: str, rows: list[Row]) -> list[str]:
+    task = get_registry().task(task_name)
+    return list(task.metrics) + sorted({m for r in rows for m in r.metrics if m.startswith("coverage_")})
 
 
 def export_figures(task_name: str, dest, profile: str | None = None, dataset: str | None = None) -> list:
-    """The plots of each model's latest run (the table's 'run' column) into ``dest/<model>/``."""
-    _, table = rows(task_name, profile, dataset)
-    return [path for row in table if row["run"]
-            for path in tracking.download_plots(row["run"], Path(dest) / row["model"])]
+    """The plots of each row's newest run into ``dest/<model>/`` (of the default dataset)."""
+    paths = []
+    for model, entry in collect(task_name, profile, dataset).items():
+        paths += tracking.download_plots(entry["runs"][0], Path(dest) / model)
+    return paths
 
 
-def render(task_name: str, fmt: str = "markdown", profile: str | None = None, dataset: str | None = None) -> str:
-    names, table = rows(task_name, profile, dataset)
+def render(task_name: str, fmt: str = "markdown", profile: str | None = None, dataset: str | None = None,
+           where: str | None = None) -> str:
+    found = sections(task_name, profile, dataset, where)
+    paper = paper_numbers(task_name)
+    names = metric_names(task_name, [r for rows in found.values() for r in rows])
     if fmt == "csv":
-        buffer = io.StringIO()
-        fields = ["model", "seeds", "provenance", "run"] + [f for n in names for f in (n, f"{n}_std", f"{n}_paper")]
-        writer = csv.DictWriter(buffer, fieldnames=fields)
-        writer.writeheader()
-        for row in table:
-            flat = {k: row[k] for k in ("model", "seeds", "provenance", "run")}
+        return _csv(task_name, found, names, paper)
+    if not found:
+        return (f"## {task_name}: no finished runs" + (" matching the selection" if profile or dataset or where else "")
+                + f"\n\nRun one: astrozoo run {task_name} --model MODEL\n")
+    lines = []
+    for (data_name, profile_name, data_overrides), rows in found.items():
+        title = f"## {task_name} on {data_name}" + (f" [{data_overrides}]" if data_overrides else "")
+        lines += [f"{title}, profile {profile_name}: ours (paper) on the test split", "",
+                  "| model | runs | seeds | data | " + " | ".join(names) + " | newest run |",
+                  "|---|---|---|---|" + "---|" * len(names) + "---|"]
+        for i, row in enumerate(rows):
+            if row.ceiling and (i == 0 or not rows[i - 1].ceiling):
+                lines.append("| *ceilings (read the mock's truth)* |" + " |" * (len(names) + 4))
+            cells = [_cell(row.metrics.get(n), _paper_for(task_name, row, paper, n)) for n in names]
+            lines.append(f"| {row.label} | {len(row.runs)} | {len(row.seeds)} | {row.provenance} | "
+                         + " | ".join(cells) + f" | {row.runs[0].info.run_id[:8]} |")
+        lines.append("")
+    lines += ["Ours: mean ± std over the newest finished run of each seed and fold of a group (runs with "
+              "the same dataset, profile, model and resolved recipe); each run's test metrics are those of "
+              "the model it kept (torch models: the best-validation epoch). Rows with `[...]` ran with "
+              "those `--set` overrides; in parentheses the paper's number, measured on the paper's real "
+              "data (only for rows run with the card's recipe). Rows marked `mock` ran on the embedded "
+              "mock data and are not results on real data. `--format csv` lists every run id."]
+    task = get_registry().task(task_name)
+    if task.tables is not None:  # the task's own tables of another shape, per dataset and profile
+        for data_name, profile_name in dict.fromkeys((s[0], s[1]) for s in found):
+            lines += ["", task.tables(profile_name, data_name).rstrip()]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(mean_std, paper) -> str:
+    text = "—" if mean_std is None else f"{mean_std[0]:.3f}"
+    if mean_std is not None and mean_std[1] is not None:
+        text += f" ± {mean_std[1]:.3f}"
+    return text + (f" ({paper:.3f})" if paper is not None else "")
+
+
+def _csv(task_name: str, found: dict, names: list[str], paper: dict) -> str:
+    buffer = io.StringIO()
+    fields = ["model", "overrides", "dataset", "data_overrides", "profile", "ceiling", "runs", "seeds",
+              "provenance", "run_ids"] + [f for n in names for f in (n, f"{n}_std", f"{n}_paper")]
+    writer = csv.DictWriter(buffer, fieldnames=fields)
+    writer.writeheader()
+    for rows in found.values():
+        for row in rows:
+            flat = {"model": row.model, "overrides": row.overrides, "dataset": row.dataset,
+                    "data_overrides": row.data_overrides, "profile": row.profile, "ceiling": row.ceiling,
+                    "runs": len(row.runs), "seeds": len(row.seeds), "provenance": row.provenance,
+                    "run_ids": ";".join(r.info.run_id for r in row.runs)}
             for n in names:
-                mean_std = row[n]
+                mean_std, number = row.metrics.get(n), _paper_for(task_name, row, paper, n)
                 flat[n] = "" if mean_std is None else f"{mean_std[0]:.6g}"
                 flat[f"{n}_std"] = "" if mean_std is None or mean_std[1] is None else f"{mean_std[1]:.3g}"
-                flat[f"{n}_paper"] = "" if row[f"{n}_paper"] is None else row[f"{n}_paper"]
+                flat[f"{n}_paper"] = "" if number is None else number
             writer.writerow(flat)
-        return buffer.getvalue()
-
-    def cell(mean_std, paper):
-        text = "—" if mean_std is None else f"{mean_std[0]:.3f}"
-        if mean_std is not None and mean_std[1] is not None:
-            text += f" ± {mean_std[1]:.3f}"
-        return text + (f" ({paper:.3f})" if paper is not None else "")
-
-    lines = [f"## {task_name}: ours (paper) on the test split",
-             "",
-             "| model | seeds | data | " + " | ".join(names) + " | run |",
-             "|---|---|---|" + "---|" * len(names) + "---|"]
-    for row in table:
-        cells = [cell(row[n], row[f"{n}_paper"]) for n in names]
-        lines.append(f"| {row['model']} | {row['seeds']} | {row['provenance'] or '—'} | "
-                     + " | ".join(cells) + f" | {row['run'][:8]} |")
-    lines += ["", "Ours: mean ± std over seeds and folds (column 'seeds' counts runs), latest finished run per seed and fold. In parentheses: the paper's "
-              "reported number, measured on the paper's real data. Rows marked `mock` ran on the "
-              "embedded mock data and are not results on real data."]
-    task = get_registry().task(task_name)
-    if task.tables is not None:  # the task's own tables of another shape
-        lines += ["", task.tables(profile, dataset).rstrip()]
-    return "\n".join(lines) + "\n"
+    return buffer.getvalue()

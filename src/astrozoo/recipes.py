@@ -56,20 +56,13 @@ class Recipe:
     profiles: dict = field(default_factory=dict)
     paper: dict = field(default_factory=dict)
     path: Path | None = None
+    owner: str = ""  # who provided the card: a plugin, or ASTROZOO_REGISTRY
 
 
-def recipe_dirs() -> list[Path]:
-    """Where cards are looked for, first match wins: $ASTROZOO_REGISTRY, the core's cards
-    (inside the wheel, or ``registry/`` of a source checkout), then folders plugins register."""
-    from astrozoo.registry import get_registry
-
-    dirs = [Path(p) for p in os.environ.get("ASTROZOO_REGISTRY", "").split(os.pathsep) if p]
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_registry", here.parents[1] / "registry"):
-        if candidate.is_dir():
-            dirs.append(candidate)
-            break
-    return dirs + get_registry().recipe_dirs
+def env_dirs() -> list[Path]:
+    """Folders of cards from ``$ASTROZOO_REGISTRY`` (path-separated); they come before the
+    plugins' own cards. The plugins' folders are handed over by the registry, which owns them."""
+    return [Path(p) for p in os.environ.get("ASTROZOO_REGISTRY", "").split(os.pathsep) if p]
 
 
 def _check_type(value, expected, where: str):
@@ -108,42 +101,25 @@ def parse(path: Path) -> Recipe:
     return recipe
 
 
-def _apply(recipe: Recipe, sections: dict, where: str) -> None:
-    """Override existing keys of recipe.params / recipe.data in place, checking names and types."""
+def _apply(recipe: Recipe, sections: dict, where: str, accepted: dict | None = None) -> None:
+    """Override keys of recipe.params / recipe.data in place, checking names and types. A key
+    the card does not set is accepted when ``accepted[section]`` (the constructor's parameters:
+    name → default) has it; its type is checked against a non-None default."""
+    accepted = accepted or {}
     for section, values in sections.items():
         if section not in SECTIONS or not isinstance(values, dict):
             raise RecipeError(f"{where}: unknown section {section!r} (allowed: params, data)")
         base = getattr(recipe, section)
         for key, value in values.items():
-            if key not in base:
-                known = ", ".join(sorted(base)) or "none"
+            if key in base:
+                base[key] = _check_type(value, type(base[key]), f"{where}: {section}.{key}")
+            elif key in accepted.get(section, {}):
+                default = accepted[section][key]
+                known_type = default is not None and isinstance(default, (bool, int, float, str, list, dict))
+                base[key] = _check_type(value, type(default), f"{where}: {section}.{key}") if known_type else value
+            else:
+                known = ", ".join(sorted(set(base) | set(accepted.get(section, {})))) or "none"
                 raise RecipeError(f"{where}: unknown key '{section}.{key}' (known: {known})")
-            base[key] = _check_type(value, type(base[key]), f"{where}: {section}.{key}")
-
-
-def find(task: str, model: str) -> Recipe | None:
-    for folder in recipe_dirs():
-        path = folder / task / f"{model}.toml"
-        if path.is_file():
-            return parse(path)
-    return None
-
-
-def all_recipes(task: str | None = None, on_error=None) -> list[Recipe]:
-    """Every card (first match per task/model wins), optionally of one task. A card that does
-    not parse raises, or with ``on_error(exc)`` is reported and skipped (the others still load)."""
-    seen: dict[tuple[str, str], Recipe] = {}
-    for folder in recipe_dirs():
-        for path in sorted(folder.glob(f"{task or '*'}/*.toml")):
-            try:
-                recipe = parse(path)
-            except RecipeError as exc:
-                if on_error is None:
-                    raise
-                on_error(exc)
-                continue
-            seen.setdefault((recipe.task, recipe.model), recipe)
-    return list(seen.values())
 
 
 def parse_override(text: str) -> tuple[str, str, object]:
@@ -159,15 +135,14 @@ def parse_override(text: str) -> tuple[str, str, object]:
     return section.strip(), key.strip(), parsed
 
 
-def resolve(task: str, model: str, profile: str = DEFAULT_PROFILE, overrides=(),
-            dataset: str | None = None) -> Recipe:
-    """The card for (task, model) with ``profile`` and ``overrides`` applied.
-
-    A model without a card runs with its own defaults; asking for a profile the card lacks is
-    an error unless the card has no profiles at all.
-    """
-    recipe = find(task, model) or Recipe(task=task, model=model)
-    recipe = copy.deepcopy(recipe)
+def resolve_card(card: Recipe | None, task: str, model: str, profile: str = DEFAULT_PROFILE, overrides=(),
+                 dataset: str | None = None, accepted: dict | None = None) -> Recipe:
+    """``card`` (None: a model without a card runs with its own defaults) with ``profile`` and
+    ``overrides`` applied. Asking for a profile the card lacks is an error unless the card has
+    no profiles at all. ``accepted``: {"params": {name: default}, "data": {...}} — keys an
+    override may set although the card does not (the model's and dataset's signatures).
+    (``astrozoo.registry.get_registry().resolve(task, model, ...)`` does all this for you.)"""
+    recipe = copy.deepcopy(card) if card is not None else Recipe(task=task, model=model)
     where = str(recipe.path or f"(no card for {task}/{model})")
     if recipe.profiles:
         if profile not in recipe.profiles:
@@ -175,7 +150,7 @@ def resolve(task: str, model: str, profile: str = DEFAULT_PROFILE, overrides=(),
         _apply(recipe, recipe.profiles[profile], f"{where}: profiles.{profile}")
     for text in overrides:
         section, key, value = parse_override(text)
-        _apply(recipe, {section: {key: value}}, f"--set {text}")
+        _apply(recipe, {section: {key: value}}, f"--set {text}", accepted)
     if dataset:
         recipe.dataset = dataset
     return recipe
@@ -191,3 +166,15 @@ def flatten(tree: dict, prefix: str = "") -> dict[str, object]:
         else:
             flat[name] = value
     return flat
+
+
+def recipe_folder(plugin_file) -> Path:
+    """Where a built-in plugin's cards are: the copy its wheel carries (``<package>/registry``),
+    else ``registry/`` at the top of the source checkout it is installed from (editable)."""
+    here = Path(plugin_file).resolve().parent
+    if (here / "registry").is_dir():
+        return here / "registry"
+    for parent in here.parents:
+        if (parent / "registry").is_dir() and (parent / "src" / "astrozoo").is_dir():
+            return parent / "registry"
+    return here / "registry"

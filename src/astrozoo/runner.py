@@ -7,6 +7,7 @@ nothing reaches back.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import tempfile
 from pathlib import Path
@@ -14,10 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from astrozoo import recipes, tracking
+from astrozoo.errors import AstrozooError
 from astrozoo.interfaces import FitContext, RunResult
 from astrozoo.metrics.regression import coverage
 from astrozoo.plots import loss_curves
-from astrozoo.registry import get_registry
+from astrozoo.registry import check_signature, get_registry
 
 SPLITS = ("train", "val", "test")
 
@@ -39,9 +41,17 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
     ``register``, the model is also registered under that name in MLflow's model registry."""
     registry = get_registry()
     task = registry.task(task_name)
-    model_cls = registry.model(task_name, model_name)
-    recipe = recipes.resolve(task_name, model_name, profile, overrides, dataset)
-    dataset_cls = registry.dataset(task_name, recipe.dataset or task.default_dataset)
+    recipe = registry.resolve(task_name, model_name, profile, overrides, dataset)
+    dataset_name = recipe.dataset or task.default_dataset
+    problems = registry.problems_about(task_name, model_name, dataset_name)
+    if problems:
+        more = f" (and {len(problems) - 1} more: astrozoo plugins)" if len(problems) > 1 else ""
+        raise AstrozooError(problems[0] + more)
+    model_entry = registry.model_entry(task_name, model_name)
+    dataset_entry = registry.dataset_entry(task_name, dataset_name)
+    model_cls, dataset_cls = model_entry.load(), dataset_entry.load()
+    model_name = model_entry.name
+    check_signature(model_cls, recipe.params, f"{recipe.path or 'the recipe'}: [params]", f"model {model_name!r}")
     tracking.check_reachable()
     device = resolve_device(device)
     fold = recipe.data.get("fold", -1)
@@ -51,7 +61,8 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
         echo(f"no unfinished run named {run_name} to resume; starting a new one")
     tags = {"task": task_name, "model": model_name, "dataset": dataset_cls.name,
             "provenance": dataset_cls.provenance, "profile": profile, "seed": seed, "device": device,
-            "fold": fold, "ceiling": str(model_cls.needs_truth).lower()}
+            "fold": fold, "ceiling": str(model_cls.needs_truth).lower(), "overrides": " ".join(sorted(overrides)),
+            **provenance_tags(registry, task_name, model_entry, dataset_entry, recipe)}
 
     with tracking.start_run(task_name, run_name, tags, run_id=resume_id,
                             system_metrics=device.startswith("cuda")) as tracker:
@@ -63,6 +74,7 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
         data = dataset_cls(**recipe.data)
         splits = {name: data.load(name) for name in SPLITS}
         tracker.log_params({f"data.n_{name}": len(split) for name, split in splits.items()})
+        log_data_inputs(tracker, dataset_cls.name, recipe.data, data.info(), splits)
         tracker.log_params({f"data.info.{k}": v for k, v in data.info().items()})
 
         _seed(seed)
@@ -119,10 +131,8 @@ def run_many(task_name: str, model_name: str, *, seeds=(0,), folds: int = 0, ove
     import itertools
 
     if folds:
-        card = recipes.resolve(task_name, model_name, profile, overrides)
+        card = get_registry().resolve(task_name, model_name, profile, overrides)
         if "fold" not in card.data:
-            from astrozoo.errors import AstrozooError
-
             raise AstrozooError(f"--folds: the {task_name}/{model_name} recipe has no data.fold, "
                                 "so its dataset does not offer cross-validation folds")
     tags = {"task": task_name, "model": model_name, "profile": profile, "role": "parent",
@@ -143,6 +153,34 @@ def run_many(task_name: str, model_name: str, *, seeds=(0,), folds: int = 0, ove
         for key, values in collected.items():
             echo(f"  {key:>12s} = {np.mean(values):.4f} ± {np.std(values):.4f}")
         return parent.run_id
+
+
+def provenance_tags(registry, task_name: str, model_entry, dataset_entry, recipe) -> dict:
+    """Which plugin (distribution and version) provided the task, model and dataset, and which
+    card file (path and sha256) the recipe came from."""
+    task_entry = registry.tasks[task_name][0]
+    tags = {f"plugin.{kind}": entry.package for kind, entry in
+            (("task", task_entry), ("model", model_entry), ("dataset", dataset_entry))}
+    if recipe.path is not None:
+        tags["card"] = str(recipe.path)
+        tags["card.sha256"] = hashlib.sha256(Path(recipe.path).read_bytes()).hexdigest()
+        tags["card.owner"] = recipe.owner
+    return tags
+
+
+def log_data_inputs(tracker, name: str, data_params: dict, info: dict, splits: dict) -> None:
+    """Each split as an MLflow dataset input: its digest covers the data source (the dataset's
+    name, parameters and file: size and modification time) and the split's ids."""
+    from astrozoo.data.cache import source_signature
+
+    file = info.get("file")
+    signature = source_signature([file]) if file and Path(str(file)).is_file() else []
+    source = {"dataset": name, "params": json.dumps(data_params, sort_keys=True, default=str),
+              "file": file or "", "provenance": info.get("provenance", "")}
+    base = json.dumps([name, data_params, signature], sort_keys=True, default=str)
+    for split_name, split in splits.items():
+        digest = hashlib.sha256((base + split_name).encode() + np.asarray(split.ids).tobytes()).hexdigest()[:16]
+        tracker.log_dataset(name, digest, source, context=split_name)
 
 
 def _seed(seed: int) -> None:

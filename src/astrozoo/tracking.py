@@ -126,6 +126,14 @@ class Tracker:
     def set_tags(self, tags: dict) -> None:
         self.mlflow.set_tags({k: str(v) for k, v in tags.items()})
 
+    def log_dataset(self, name: str, digest: str, source: dict, context: str) -> None:
+        """Record the data a run saw as an MLflow dataset input (the UI's Datasets column)."""
+        from mlflow.data.code_dataset_source import CodeDatasetSource
+        from mlflow.data.meta_dataset import MetaDataset
+
+        dataset = MetaDataset(CodeDatasetSource({k: str(v) for k, v in source.items()}), name=name, digest=digest)
+        self.mlflow.log_input(dataset, context=context)
+
     def url(self) -> str:
         return f"#/experiments/{self.experiment_id}/runs/{self.run_id}"
 
@@ -179,14 +187,23 @@ def find_resumable(task: str, run_name: str) -> str | None:
     return runs[0].info.run_id if runs else None
 
 
-def finished_runs(task: str) -> list:
-    """Every finished run of a task, newest first (``astrozoo compare`` builds on these)."""
+def finished_runs(task: str, where: str | None = None) -> list:
+    """Every finished run of a task, newest first (``astrozoo compare`` builds on these);
+    ``where``: an MLflow search filter, e.g. ``params.`params.epochs` = '5'``."""
     mlflow = _mlflow()
     experiment = mlflow.get_experiment_by_name(task)
     if experiment is None:
         return []
-    return mlflow.search_runs([experiment.experiment_id], filter_string="attributes.status = 'FINISHED'",
-                              order_by=["attributes.start_time DESC"], output_format="list")
+    from mlflow.exceptions import MlflowException
+
+    query = "attributes.status = 'FINISHED'" + (f" and {where}" if where else "")
+    try:
+        return mlflow.search_runs([experiment.experiment_id], filter_string=query,
+                                  order_by=["attributes.start_time DESC"], output_format="list")
+    except MlflowException as exc:
+        if where:
+            raise AstrozooError(f"--where {where!r}: {str(exc).splitlines()[0]}") from exc
+        raise
 
 
 def download_plots(run_id: str, dest) -> list[Path]:

@@ -23,12 +23,12 @@ def loaded(monkeypatch):
 
 
 def test_cards_resolve_to_models_that_take_their_params(loaded):
-    cards = {c.model: c for c in recipes.all_recipes("cluster-search")}
+    cards = {c.model: c for c in loaded.recipes("cluster-search")}
     assert PAPER_TABLE <= set(cards) and {"mobilenet", "convnext_atto"} <= set(cards)
     for name, card in cards.items():
         cls = loaded.model("cluster-search", name)  # card-only models resolve through `base`
         for profile in ("quick", "paper"):
-            recipe = recipes.resolve("cluster-search", name, profile)
+            recipe = loaded.resolve("cluster-search", name, profile)
             model = cls(**recipe.params)
             assert model.params.keys() >= recipe.params.keys()
             loaded.dataset("cluster-search", recipe.dataset)
@@ -91,7 +91,7 @@ def test_one_card_adds_a_backbone_from_a_folder_of_ones_own(loaded, tmp_path, mo
     with pytest.raises(SystemExit):
         main(["list", "cluster-search"])
     assert "cluster-search/regnetx_002" in capsys.readouterr().out
-    recipe = recipes.resolve("cluster-search", "regnetx_002", "quick",
+    recipe = get_registry().resolve("cluster-search", "regnetx_002", "quick",
                              overrides=["params.epochs=2", "params.lr_steps=8", "params.batch_size=12",
                                         "params.pretrained=false"])
     assert recipe.params["backbone"] == "regnetx_002" and recipe.data["image_size"] == 48

@@ -9,9 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import h5py
-
-from astrozoo.data import store
 from astrozoo.errors import AstrozooError
 from astrozoo.hookspecs import hookimpl
 
@@ -22,7 +19,8 @@ def _dataset(task: str, name: str | None, want: str):
     registry = get_registry()
     cls = registry.dataset(task, name or registry.task(task).default_dataset)
     if not hasattr(cls, want):
-        able = [n for n, c in registry.datasets.items() if c.task == task and hasattr(c, want)]
+        able = [n for n, entries in registry.datasets.items() if entries[0].tasks[0] == task
+                and hasattr(entries[0].load(), want)]
         raise AstrozooError(f"dataset {cls.name!r} cannot {want}; datasets of {task!r} that can: "
                             f"{', '.join(able) or 'none'}")
     return cls
@@ -74,6 +72,10 @@ def download(task, dataset, simulation, output):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def info(path):
     """Describe an astrozoo HDF5 data file: provenance, parameters, tables, columns and units."""
+    import h5py
+
+    from astrozoo.data import store
+
     attrs = store.read_attrs(path)
     click.echo(f"{path}")
     for key, value in sorted(attrs.items()):

@@ -6,10 +6,16 @@ averages (ROC-AUC one-vs-rest).
 """
 
 import numpy as np
-from sklearn import metrics as skm
 
 from astrozoo.hookspecs import hookimpl
 from astrozoo.interfaces import Metric
+
+
+def _skm():
+    """scikit-learn's metrics, imported when a score is computed (not when the CLI starts)."""
+    from sklearn import metrics
+
+    return metrics
 
 
 def to_labels(y_pred, threshold: float = 0.5) -> np.ndarray:
@@ -25,37 +31,37 @@ def _average(y_pred):
 
 
 def accuracy(y_true, y_pred):
-    return skm.accuracy_score(y_true, to_labels(y_pred))
+    return _skm().accuracy_score(y_true, to_labels(y_pred))
 
 
 def balanced_accuracy(y_true, y_pred):
-    return skm.balanced_accuracy_score(y_true, to_labels(y_pred))
+    return _skm().balanced_accuracy_score(y_true, to_labels(y_pred))
 
 
 def precision(y_true, y_pred):
-    return skm.precision_score(y_true, to_labels(y_pred), average=_average(y_pred), zero_division=0)
+    return _skm().precision_score(y_true, to_labels(y_pred), average=_average(y_pred), zero_division=0)
 
 
 def recall(y_true, y_pred):
-    return skm.recall_score(y_true, to_labels(y_pred), average=_average(y_pred), zero_division=0)
+    return _skm().recall_score(y_true, to_labels(y_pred), average=_average(y_pred), zero_division=0)
 
 
 def f1(y_true, y_pred):
-    return skm.f1_score(y_true, to_labels(y_pred), average=_average(y_pred), zero_division=0)
+    return _skm().f1_score(y_true, to_labels(y_pred), average=_average(y_pred), zero_division=0)
 
 
 def roc_auc(y_true, y_pred):
     y_pred = np.asarray(y_pred, dtype=float)
     if y_pred.ndim == 1:
-        return skm.roc_auc_score(y_true, y_pred)
-    return skm.roc_auc_score(y_true, y_pred, multi_class="ovr", average="macro",
+        return _skm().roc_auc_score(y_true, y_pred)
+    return _skm().roc_auc_score(y_true, y_pred, multi_class="ovr", average="macro",
                              labels=np.arange(y_pred.shape[1]))
 
 
 def confusion_matrix(y_true, y_pred, n_classes: int | None = None) -> np.ndarray:
     """Counts[i, j] = true class i predicted as j (not a scalar metric: reports draw it)."""
     labels = None if n_classes is None else np.arange(n_classes)
-    return skm.confusion_matrix(y_true, to_labels(y_pred), labels=labels)
+    return _skm().confusion_matrix(y_true, to_labels(y_pred), labels=labels)
 
 
 METRICS = [

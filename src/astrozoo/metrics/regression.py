@@ -5,10 +5,16 @@ omits 1/N, its numbers are means); outlier fraction = fraction with |ŷ − y| >
 """
 
 import numpy as np
-from sklearn import metrics as skm
 
 from astrozoo.hookspecs import hookimpl
 from astrozoo.interfaces import Metric
+
+
+def _skm():
+    """scikit-learn's metrics, imported when a score is computed (not when the CLI starts)."""
+    from sklearn import metrics
+
+    return metrics
 
 
 def _check(y_true, y_pred):
@@ -22,11 +28,11 @@ def _check(y_true, y_pred):
 
 
 def mse(y_true, y_pred):
-    return skm.mean_squared_error(*_check(y_true, y_pred))
+    return _skm().mean_squared_error(*_check(y_true, y_pred))
 
 
 def mae(y_true, y_pred):
-    return skm.mean_absolute_error(*_check(y_true, y_pred))
+    return _skm().mean_absolute_error(*_check(y_true, y_pred))
 
 
 def rmse(y_true, y_pred):
@@ -34,7 +40,7 @@ def rmse(y_true, y_pred):
 
 
 def r2(y_true, y_pred):
-    return skm.r2_score(*_check(y_true, y_pred))
+    return _skm().r2_score(*_check(y_true, y_pred))
 
 
 def nmad(y_true, y_pred):

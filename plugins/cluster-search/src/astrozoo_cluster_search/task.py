@@ -9,7 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from astrozoo.interfaces import RunResult, Split, Task
-from astrozoo_cluster_search import figures, table
+from astrozoo.lazy import lazy_import
+from astrozoo_cluster_search import table
+
+figures = lazy_import("astrozoo_cluster_search.figures")  # matplotlib and astropy, when a report is drawn
 
 MAP_STRIDE = 8  # px between the centres of the windows slid over the sky field
 

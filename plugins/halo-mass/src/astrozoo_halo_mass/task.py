@@ -5,15 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from astrozoo.interfaces import RunResult, Task
-from astrozoo_halo_mass.figures import predicted_vs_true, split_figure
+from astrozoo.lazy import lazy_import
+
+figures = lazy_import("astrozoo_halo_mass.figures")  # matplotlib, when a report is drawn
 
 
 def report(result: RunResult, outdir: Path) -> list[Path]:
     test = result.predictions["test"]
     log_mstar = result.splits["test"].data["columns"]["log_mstar"]
     return [
-        split_figure(result.splits, outdir / "fig1_split.png"),
-        predicted_vs_true(test["y_true"], test["y_pred"], log_mstar, outdir / "fig2_predicted_vs_true.png",
+        figures.split_figure(result.splits, outdir / "fig1_split.png"),
+        figures.predicted_vs_true(test["y_true"], test["y_pred"], log_mstar, outdir / "fig2_predicted_vs_true.png",
                           title=f"{result.model_name} (test)"),
     ]
 

@@ -1,6 +1,22 @@
-"""Hook implementations: what the mergers plugin adds to astrozoo."""
+"""Hook implementations: what the mergers plugin adds to astrozoo.
+
+Models and datasets are registered by import path, so that listing them imports no torch."""
 
 from astrozoo import hookimpl
+from astrozoo.recipes import recipe_folder
+
+TASKS = ('mergers',)
+MODELS = {  # (task, name): where the class lives, imported when the model is used
+    ("mergers", "cnn-model"): "astrozoo_mergers.models:PaperCNNModel",
+    ("mergers", "cnn-raw"): "astrozoo_mergers.models:PaperCNN",
+    ("mergers", "cnn-residual"): "astrozoo_mergers.models:PaperCNNResidual",
+    ("mergers", "oracle"): "astrozoo_mergers.models:Oracle",
+    ("mergers", "resnet18"): "astrozoo_mergers.models:Backbone",
+}
+DATASETS = {  # (task, name, provenance): where the class lives
+    ("mergers", "merger-challenge", "real"): "astrozoo_mergers.challenge:MergerChallenge",
+    ("mergers", "mock-hsc", "mock"): "astrozoo_mergers.dataset:MockHSC",
+}
 
 
 @hookimpl
@@ -12,16 +28,16 @@ def register_tasks(register):
 
 @hookimpl
 def register_datasets(register):
-    from astrozoo_mergers.challenge import MergerChallenge
-    from astrozoo_mergers.dataset import MockHSC
-
-    register(MockHSC)
-    register(MergerChallenge)
+    for (task, name, provenance), target in DATASETS.items():
+        register(target, name=name, task=task, provenance=provenance)
 
 
 @hookimpl
 def register_models(register):
-    from astrozoo_mergers.models import MODELS
+    for (task, name), target in MODELS.items():
+        register(target, name=name, tasks=(task,))
 
-    for model in MODELS:
-        register(model)
+
+@hookimpl
+def register_recipes(register):
+    register(recipe_folder(__file__), tasks=TASKS)

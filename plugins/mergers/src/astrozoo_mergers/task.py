@@ -18,9 +18,14 @@ import numpy as np
 
 from astrozoo.interfaces import RunResult, Task
 
-from . import evaluation, figures
-from .occlusion import choose_examples, occlusion_map
+from astrozoo.lazy import lazy_import
+
 from .tables import tables as paper_tables
+
+# scikit-learn, matplotlib and torch, imported when a run is scored or drawn
+evaluation = lazy_import("astrozoo_mergers.evaluation")
+figures = lazy_import("astrozoo_mergers.figures")
+occlusion = lazy_import("astrozoo_mergers.occlusion")
 
 METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1", "pre_merger_accuracy", "ongoing_merger_accuracy",
            "post_merger_accuracy", "non_merger_accuracy")
@@ -96,13 +101,13 @@ def _occlusion(result, split, y, score, threshold, outdir) -> list[Path]:
     if n <= 0:
         return []
     try:
-        chosen = choose_examples(y, score, split.data["columns"]["stage"], threshold, n)
+        chosen = occlusion.choose_examples(y, score, split.data["columns"]["stage"], threshold, n)
         if not chosen:
             return []
         images_of_view = split.data["views"][view]() if split.data.get("views") else split.data["images"]()
         images = images_of_view[[r for r, _ in chosen]]
         stride = int(p.get("occlusion_stride", 1))
-        maps = np.stack([occlusion_map(model, image, view, stride=stride, seed=i) for i, image in enumerate(images)])
+        maps = np.stack([occlusion.occlusion_map(model, image, view, stride=stride, seed=i) for i, image in enumerate(images)])
     except Exception as exc:  # a report figure must not lose a finished run
         print(f"mergers: occlusion maps skipped ({type(exc).__name__}: {exc})", file=sys.stderr)
         return []
@@ -122,6 +127,6 @@ TASK = Task(
     description="Merger vs non-merger from HSC-like images: CNNs on raw, Sérsic-model and residual images "
                 "(Chudy et al.)",
     report=report,
-    evaluate=evaluation.evaluate,
+    evaluate=lambda predictions, splits: evaluation.evaluate(predictions, splits),
     tables=paper_tables,
 )

@@ -16,9 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from astrozoo.interfaces import RunResult, Task
-from astrozoo_clusters import figures
+from astrozoo.lazy import lazy_import
 from astrozoo_clusters.candidates.mock import CLUSTER_CLASSES, SHORT
 from astrozoo_clusters.tables import candidate_tables, class_key
+
+figures = lazy_import("astrozoo_clusters.figures")  # matplotlib and scikit-learn, when a report is drawn
 
 
 def evaluate(predictions: dict, splits: dict) -> dict[str, float]:

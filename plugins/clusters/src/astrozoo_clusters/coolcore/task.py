@@ -15,10 +15,12 @@ import numpy as np
 
 from astrozoo.interfaces import RunResult, Task
 from astrozoo.metrics.classification import to_labels
-from astrozoo_clusters import figures
+from astrozoo.lazy import lazy_import
 from astrozoo_clusters.coolcore.physics import CLASSES
 from astrozoo_clusters.metrics import class_bacc, class_f1, class_precision, class_recall
 from astrozoo_clusters.tables import cool_core_tables
+
+figures = lazy_import("astrozoo_clusters.figures")  # matplotlib and scikit-learn, when a report is drawn
 
 CAM_MIN_PROBABILITY = 0.9  # Su et al. average the CAMs of test clusters predicted right with p > 0.9
 
