@@ -79,11 +79,11 @@ def groups(task_name: str, profile: str | None = None, dataset: str | None = Non
         if key + (seed, fold) in latest:
             continue  # an older run of the same seed and fold
         latest.add(key + (seed, fold))
-        overrides = tags.get(TAG + "overrides", "").split()
+        overrides = _overrides(tags.get(TAG + "overrides", ""))
         row = found.setdefault(key, Row(
             model=model, dataset=key[0] or "?", profile=key[1] or "?",
-            overrides=" ".join(o for o in overrides if not o.startswith("data.")),
-            data_overrides=" ".join(o for o in overrides if o.startswith("data.")),
+            overrides=", ".join(o for o in overrides if not o.startswith("data.")),
+            data_overrides=", ".join(o for o in overrides if o.startswith("data.")),
             ceiling=tags.get(TAG + "ceiling") == "true" or (TAG + "ceiling" not in tags and model == "oracle"),
             provenance=tags.get(TAG + "provenance", "?")))
         row.runs.append(run)
@@ -99,22 +99,28 @@ def groups(task_name: str, profile: str | None = None, dataset: str | None = Non
     return list(found.values())
 
 
+def _overrides(text: str) -> list[str]:
+    """The run's ``--set`` values from its tag (a JSON list)."""
+    try:
+        return list(json.loads(text)) if text else []
+    except ValueError:
+        return text.split()
+
+
 def collect(task_name: str, profile: str | None = None, dataset: str | None = None) -> dict:
     """{model: {'runs': [run ids], 'seeds': n, 'provenance': p, metric: (mean, std)}} — for the
-    tasks' own tables: per model, the group run with the card's recipe (no ``--set``) on
-    ``dataset`` (default: the task's default dataset), the newest if several profiles match."""
+    tasks' own tables: per model one group on ``dataset`` (default: the task's default dataset),
+    the one run with the card's recipe (no ``--set``) if there is one, else the newest."""
     dataset = dataset or get_registry().task(task_name).default_dataset
     table = {}
     for row in groups(task_name, profile, dataset):
-        if row.overrides or row.data_overrides:
-            continue
-        newest = row.runs[0].info.start_time
-        if row.model in table and table[row.model]["_start"] >= newest:
+        rank = (not (row.overrides or row.data_overrides), row.runs[0].info.start_time)
+        if row.model in table and table[row.model]["_rank"] >= rank:
             continue
         table[row.model] = {"runs": [r.info.run_id for r in row.runs], "seeds": len(row.runs),
-                            "provenance": row.provenance, "_start": newest, **row.metrics}
+                            "provenance": row.provenance, "_rank": rank, **row.metrics}
     for entry in table.values():
-        entry.pop("_start")
+        entry.pop("_rank")
     return table
 
 
@@ -131,6 +137,15 @@ def sections(task_name: str, profile: str | None = None, dataset: str | None = N
     out: dict[tuple, list[Row]] = defaultdict(list)
     for row in groups(task_name, profile, dataset, where):
         out[row.section].append(row)
+    if not out:  # no runs yet: the paper's numbers alone, for the data the cards reproduce
+        out[(dataset or task.default_dataset, profile or "quick", "")] = []
+    paper = paper_numbers(task_name)
+    for (data_name, profile_name, data_overrides), rows in out.items():
+        have = {r.model for r in rows if not r.overrides}
+        for model in paper:
+            row = Row(model=model, dataset=data_name, profile=profile_name, data_overrides=data_overrides)
+            if model not in have and _paper_for(task_name, row, paper, task.primary_metric) is not None:
+                rows.append(row)  # a model of the paper nobody has run here yet
 
     def key(row):
         value = row.metrics.get(task.primary_metric)
@@ -140,10 +155,9 @@ def sections(task_name: str, profile: str | None = None, dataset: str | None = N
 
 
 def _paper_for(task_name: str, row: Row, paper: dict, name: str):
-    """The paper's number for a row run with the card's recipe; a dataset with a ``paper_key``
-    (e.g. one band) reads the paper's '<metric>_<key>' numbers."""
-    if row.overrides or row.data_overrides:
-        return None
+    """The paper's number beside a row on the data the card reproduces (its label says which
+    overrides it ran with); a dataset with a ``paper_key`` (e.g. one band) reads the paper's
+    '<metric>_<key>' numbers."""
     try:
         paper_key = getattr(get_registry().dataset(task_name, row.dataset), "paper_key", None)
     except Exception:  # a dataset no installed plugin provides any more
@@ -175,9 +189,6 @@ def render(task_name: str, fmt: str = "markdown", profile: str | None = None, da
     names = metric_names(task_name, [r for rows in found.values() for r in rows])
     if fmt == "csv":
         return _csv(task_name, found, names, paper)
-    if not found:
-        return (f"## {task_name}: no finished runs" + (" matching the selection" if profile or dataset or where else "")
-                + f"\n\nRun one: astrozoo run {task_name} --model MODEL\n")
     lines = []
     for (data_name, profile_name, data_overrides), rows in found.items():
         title = f"## {task_name} on {data_name}" + (f" [{data_overrides}]" if data_overrides else "")
@@ -188,19 +199,19 @@ def render(task_name: str, fmt: str = "markdown", profile: str | None = None, da
             if row.ceiling and (i == 0 or not rows[i - 1].ceiling):
                 lines.append("| *ceilings (read the mock's truth)* |" + " |" * (len(names) + 4))
             cells = [_cell(row.metrics.get(n), _paper_for(task_name, row, paper, n)) for n in names]
-            lines.append(f"| {row.label} | {len(row.runs)} | {len(row.seeds)} | {row.provenance} | "
-                         + " | ".join(cells) + f" | {row.runs[0].info.run_id[:8]} |")
+            newest = row.runs[0].info.run_id[:8] if row.runs else ""
+            lines.append(f"| {row.label} | {len(row.runs)} | {len(row.seeds)} | {row.provenance or '—'} | "
+                         + " | ".join(cells) + f" | {newest} |")
         lines.append("")
     lines += ["Ours: mean ± std over the newest finished run of each seed and fold of a group (runs with "
               "the same dataset, profile, model and resolved recipe); each run's test metrics are those of "
               "the model it kept (torch models: the best-validation epoch). Rows with `[...]` ran with "
               "those `--set` overrides; in parentheses the paper's number, measured on the paper's real "
-              "data (only for rows run with the card's recipe). Rows marked `mock` ran on the embedded "
+              "data (beside rows on the data the card reproduces). Rows marked `mock` ran on the embedded "
               "mock data and are not results on real data. `--format csv` lists every run id."]
     task = get_registry().task(task_name)
-    if task.tables is not None:  # the task's own tables of another shape, per dataset and profile
-        for data_name, profile_name in dict.fromkeys((s[0], s[1]) for s in found):
-            lines += ["", task.tables(profile_name, data_name).rstrip()]
+    if task.tables is not None:  # the task's own tables of another shape (e.g. network × band)
+        lines += ["", task.tables(profile, dataset).rstrip()]
     return "\n".join(lines) + "\n"
 
 

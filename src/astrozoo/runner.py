@@ -61,7 +61,7 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
         echo(f"no unfinished run named {run_name} to resume; starting a new one")
     tags = {"task": task_name, "model": model_name, "dataset": dataset_cls.name,
             "provenance": dataset_cls.provenance, "profile": profile, "seed": seed, "device": device,
-            "fold": fold, "ceiling": str(model_cls.needs_truth).lower(), "overrides": " ".join(sorted(overrides)),
+            "fold": fold, "ceiling": str(model_cls.needs_truth).lower(), "overrides": json.dumps(sorted(overrides)) if overrides else "",
             **provenance_tags(registry, task_name, model_entry, dataset_entry, recipe)}
 
     with tracking.start_run(task_name, run_name, tags, run_id=resume_id,

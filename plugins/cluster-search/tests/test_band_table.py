@@ -43,7 +43,7 @@ def test_compare_prints_the_network_by_band_table(store, capsys):
     log("resnet18", "mock-ir", 0.99, 1e-2, profile="paper")  # another profile: left out below
 
     out = compare(["--profile", "quick"], capsys)
-    assert out.index("## cluster-search: ours (paper)") < out.index("per network and band")
+    assert out.index("## cluster-search on ") < out.index("per network and band")
     band_table = out[out.index("per network and band"):]
     lines = {line.split(" | ")[0].strip("| "): line for line in band_table.splitlines() if line.startswith("| ")}
     assert "| model | IR | microwave | chosen lr (IR) | chosen lr (microwave) |" in band_table

@@ -59,7 +59,8 @@ def download(task, dataset, simulation, output):
     from astrozoo.registry import get_registry
 
     if dataset is None:
-        able = [n for n, c in get_registry().datasets.items() if c.task == task and hasattr(c, "download")]
+        able = [n for n, entries in get_registry().datasets.items()
+                if entries[0].tasks[0] == task and hasattr(entries[0].load(), "download")]
         if not able:
             raise AstrozooError(f"no dataset of {task!r} can download")
         dataset = able[0]
