@@ -49,7 +49,9 @@ SAFE = {  # plain types and the few functions numpy and typing pickle through
     ("numpy._core.multiarray", "scalar"), ("inspect", "_empty"), ("inspect", "Parameter"),
     ("inspect", "_ParameterKind"), ("inspect", "Signature"),
     ("typing", "Union"), ("typing", "Optional"), ("typing", "Any"), ("typing", "Tuple"),
-    ("typing", "List"), ("typing", "Dict"), ("typing", "Callable"),
+    ("typing", "List"), ("typing", "Dict"), ("typing", "Callable"), ("typing", "OrderedDict"),
+    ("torch", "Tensor"),  # as a type annotation
+    ("torch_geometric.inspector", "Inspector"),  # a message-passing layer's record of its signatures
 }
 
 

@@ -108,16 +108,25 @@ def check_store(timeout: float = 5.0) -> str:
         folder = path.parent
         if not folder.is_dir():
             raise AstrozooError(f"tracking store {path}: folder {folder} does not exist")
-        if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
-            raise AstrozooError(f"tracking store {path} is not writable")
+        if not _writable(folder) or (path.exists() and not os.access(path, os.W_OK)):
+            raise AstrozooError(f"tracking store {path} is not writable (folder {folder})")
         if path.exists() and path.stat().st_size:
             with open(path, "rb") as fh:
                 if fh.read(16) != b"SQLite format 3\x00":
                     raise AstrozooError(f"tracking store {path} is not a SQLite database")
         artifacts = Path.cwd() / "mlruns"  # MLflow's default artifact root beside a local store
-        if not os.access(artifacts if artifacts.exists() else Path.cwd(), os.W_OK):
+        if not _writable(artifacts if artifacts.is_dir() else Path.cwd()):
             raise AstrozooError(f"artifact folder {artifacts} is not writable")
     return uri
+
+
+def _writable(folder: Path) -> bool:
+    """Whether a file can be created in ``folder`` (tried: permissions say little to root)."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
 
 
 def check_reachable(timeout: float = 5.0) -> None:
