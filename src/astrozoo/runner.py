@@ -58,7 +58,7 @@ def prepare(task_name: str, model_name: str, *, dataset: str | None = None, prof
     if user_file is not None and getattr(dataset_cls, "schema", None):
         validate.check_data_file(user_file, dataset_cls.schema)
     validate.check_cache()
-    tracking.check_store()
+    tracking.check_store(consequence="nothing was trained")
     return task, model_cls, dataset_cls, recipe
 
 

@@ -84,10 +84,11 @@ def _create_sqlite_store_once(mlflow, uri: str) -> None:
         mlflow.MlflowClient().search_experiments(max_results=1)  # creates and migrates the schema
 
 
-def check_store(timeout: float = 5.0) -> str:
+def check_store(timeout: float = 5.0, consequence: str = "") -> str:
     """Fail fast, before any data is loaded or run opened, when the store cannot be used: a
     malformed URI, a server that does not answer within ``timeout`` s, a SQLite store that
-    cannot be written. Returns the URI."""
+    cannot be written. ``consequence`` ends the message of an unreachable server (e.g.
+    "nothing was trained"). Returns the URI."""
     uri = tracking_uri()
     parsed = urllib.parse.urlparse(uri)
     scheme = parsed.scheme.split("+")[0]
@@ -97,7 +98,7 @@ def check_store(timeout: float = 5.0) -> str:
     if scheme in ("http", "https"):
         if not parsed.hostname:
             raise AstrozooError(f"MLFLOW_TRACKING_URI={uri!r} has no host")
-        check_reachable(timeout)
+        check_reachable(timeout, consequence)
     elif scheme == "sqlite":
         if not uri.startswith("sqlite:///") or uri == "sqlite:///":
             raise AstrozooError(f"MLFLOW_TRACKING_URI={uri!r}: write sqlite:///relative/path.db "
@@ -129,7 +130,7 @@ def _writable(folder: Path) -> bool:
         return False
 
 
-def check_reachable(timeout: float = 5.0) -> None:
+def check_reachable(timeout: float = 5.0, consequence: str = "nothing was trained") -> None:
     """Fail fast when a remote tracking server does not answer (local stores pass)."""
     uri = tracking_uri()
     if not uri.startswith(("http://", "https://")):
@@ -139,7 +140,9 @@ def check_reachable(timeout: float = 5.0) -> None:
             if response.status != 200:
                 raise OSError(f"HTTP {response.status}")
     except (OSError, ValueError, urllib.error.URLError) as exc:
-        raise AstrozooError(f"MLflow tracking server {uri} is unreachable ({exc}); nothing was trained") from exc
+        reason = getattr(exc, "reason", exc)
+        raise AstrozooError(f"MLflow tracking server {uri} is unreachable ({reason})"
+                            + (f"; {consequence}" if consequence else "")) from exc
 
 
 def checkpoint_dir(run_id: str) -> Path:
