@@ -9,6 +9,7 @@ file (see its docstring). A catalogue to predict is checked against the dataset'
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
 from pathlib import Path
@@ -115,7 +116,8 @@ def log_registered_model(tracker: Tracker, model, task: str, dataset: str, data:
                 name="pyfunc", python_model=CataloguePredictor(task, dataset, data),
                 artifacts={"model": str(model.save(Path(tmp) / MODEL_FILE))}, signature=signature,
                 pip_requirements=_requirements(model), registered_model_name=name,
-                metadata={"astrozoo.task": task, "astrozoo.dataset": dataset})
+                metadata={"astrozoo.task": task, "astrozoo.dataset": dataset,
+                          "astrozoo.data": json.dumps(data, default=str)})
         finally:
             quiet.setLevel(level)
     tracker.set_tags({TAG + "registered_model": f"{name}/{info.registered_model_version}"})
@@ -123,38 +125,47 @@ def log_registered_model(tracker: Tracker, model, task: str, dataset: str, data:
 
 
 def load_predictor(uri: str) -> CataloguePredictor:
-    """The predictor behind ``uri``: a pyfunc model (``models:/NAME/VERSION``,
+    """The predictor behind ``uri``: a registered or logged pyfunc model (``models:/NAME/VERSION``,
     ``models:/NAME@alias``, ``runs:/ID/pyfunc``) or, for any run (``runs:/ID`` or a bare run
-    id), the run's saved ``model/model.azm`` with its recipe."""
-    import json
+    id), the run's saved ``model/model.azm`` (``model.pkl`` for runs before it) with its recipe.
+
+    No pickle from the store is run: a pyfunc model is rebuilt from its ``MLmodel`` metadata and
+    its saved astrozoo model, not from the ``python_model.pkl`` MLflow writes beside them."""
+    import yaml
+
+    from astrozoo.interfaces import Model
 
     mlflow = tracking._mlflow()
     remote = not tracking_uri().startswith(("sqlite:", "file:", "/"))
     run_only = re.fullmatch(r"(?:runs:/)?([0-9a-f]{32})(?:/model)?/?", uri)
     try:
-        if run_only:
-            run_id = run_only.group(1)
-            with tempfile.TemporaryDirectory() as tmp:
-                recipe = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="recipe/recipe.json", dst_path=tmp)
+        with tempfile.TemporaryDirectory() as tmp:
+            if run_only:
+                run_id = run_only.group(1)
+                recipe = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="recipe/recipe.json",
+                                                             dst_path=tmp)
                 config = json.loads(Path(recipe).read_text())
-                saved = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=f"model/{MODEL_FILE}", dst_path=tmp)
-                from astrozoo.interfaces import Model
-
-                if remote:
-                    _warn_remote(uri)
-                model = Model.load(saved, task=config["task"])
-                return CataloguePredictor(config["task"], config["dataset"], config["data"], model)
-        if remote:
-            _warn_remote(uri)
-        loaded = mlflow.pyfunc.load_model(uri)
+                names = {a.path for a in mlflow.artifacts.list_artifacts(run_id=run_id, artifact_path="model")}
+                name = f"model/{MODEL_FILE}" if f"model/{MODEL_FILE}" in names else "model/model.pkl"
+                saved = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=name, dst_path=tmp)
+                task, dataset, data = config["task"], config["dataset"], config["data"]
+            else:
+                folder = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp))
+                meta = (yaml.safe_load((folder / "MLmodel").read_text()) or {}).get("metadata") or {}
+                if "astrozoo.task" not in meta:
+                    raise AstrozooError(f"{uri} is not an astrozoo model (log one with `astrozoo run ... --register NAME`)")
+                task, dataset = meta["astrozoo.task"], meta["astrozoo.dataset"]
+                data = json.loads(meta.get("astrozoo.data", "{}"))
+                saved = next((p for p in (folder / "artifacts" / MODEL_FILE, folder / "artifacts" / "model.pkl")
+                              if p.exists()), folder / "artifacts" / MODEL_FILE)
+            if remote:
+                _warn_remote(uri)
+            model = Model.load(saved, task=task)
     except AstrozooError:
         raise
     except Exception as exc:  # MLflow raises many kinds; the user needs one line
         raise AstrozooError(f"cannot load model {uri!r} from {tracking_uri()}: {str(exc).splitlines()[0]}") from exc
-    predictor = loaded.unwrap_python_model()
-    if not isinstance(predictor, CataloguePredictor):
-        raise AstrozooError(f"{uri} is not an astrozoo model (log one with `astrozoo run ... --register NAME`)")
-    return predictor
+    return CataloguePredictor(task, dataset, data, model)
 
 
 def _warn_remote(uri: str) -> None:
