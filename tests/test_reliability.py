@@ -209,3 +209,29 @@ def test_bad_inputs_are_one_line_exit_2_and_leave_nothing(workdir, monkeypatch, 
     elif committed != table:
         pytest.fail("docs/reliability.md's table is not what the bad inputs give today; "
                     "rewrite it with ASTROZOO_UPDATE_DOCS=1 pytest tests/test_reliability.py")
+
+
+def test_disk_full_and_a_store_lost_mid_command_are_one_line(workdir, monkeypatch, capsys):
+    import errno
+
+    from astrozoo import compare
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", "mlruns/1/model.azm")
+
+    monkeypatch.setattr(compare, "render", full)
+    with pytest.raises(SystemExit) as done:
+        main(["compare", "halo-mass"])
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and err.strip() == "error: No space left on device: mlruns/1/model.azm"
+
+    from mlflow.exceptions import MlflowException
+
+    def lost(*args, **kwargs):
+        raise MlflowException("API request to http://127.0.0.1:5000 failed with exception\nMax retries exceeded")
+
+    monkeypatch.setattr(compare, "render", lost)
+    with pytest.raises(SystemExit) as done:
+        main(["compare", "halo-mass"])
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and len(err.strip().splitlines()) == 1 and "Max retries exceeded" in err

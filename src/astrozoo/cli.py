@@ -18,6 +18,20 @@ def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())
 
 
+def _store_error(exc: Exception) -> bool:
+    """MLflow's errors and a store lost mid-command (after the up-front checks passed)."""
+    mlflow_errors = sys.modules.get("mlflow.exceptions")
+    requests_errors = sys.modules.get("requests.exceptions")
+    return bool((mlflow_errors and isinstance(exc, mlflow_errors.MlflowException))
+                or (requests_errors and isinstance(exc, requests_errors.ConnectionError)))
+
+
+def _tracking_uri() -> str:
+    from astrozoo.tracking import tracking_uri
+
+    return tracking_uri()
+
+
 @click.group()
 @click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
 @click.version_option(package_name="astrozoo")
@@ -169,7 +183,8 @@ _add_core_commands()
 
 
 def main(argv=None):
-    """Entry point: load plugin commands, run click, turn AstrozooError into one line + exit 2."""
+    """Entry point: load plugin commands, run click, turn AstrozooError (and a full disk, a denied
+    permission, a tracking store lost mid-command) into one line + exit 2."""
     import warnings
 
     from astrozoo.registry import get_registry
@@ -192,9 +207,14 @@ def main(argv=None):
             raise
         click.echo(f"error: {_one_line(exc)}", err=True)
         sys.exit(2)
-    except OSError as exc:  # disk full, permission denied, read-only file system: the user's to fix
-        if debug or exc.errno not in USER_ERRNOS:
+    except Exception as exc:
+        if debug:
             raise
-        click.echo(f"error: {exc.strerror}: {exc.filename or ''}".rstrip(": "), err=True)
+        if _store_error(exc):  # the store was lost mid-command, after the up-front checks passed
+            click.echo(f"error: tracking store {_tracking_uri()}: {_one_line(exc)[:300]}", err=True)
+        elif isinstance(exc, OSError) and exc.errno in USER_ERRNOS:  # disk full, permissions, read-only
+            click.echo(f"error: {exc.strerror}: {exc.filename or ''}".rstrip(": "), err=True)
+        else:
+            raise
         sys.exit(2)
     sys.exit(0)
