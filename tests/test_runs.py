@@ -96,3 +96,29 @@ def test_resume_reopens_only_a_matching_run(workdir, capsys):
     assert code == 0, err
     assert f"run id: {run_id}" in out and status(run_id) == "FINISHED"
     assert len(mlflow.search_runs(experiment_names=["halo-mass"])) == 1  # nothing else was created
+
+
+def test_a_run_on_a_users_file_is_tagged_with_that_file(workdir, capsys):
+    import hashlib
+
+    from astrozoo.data import store
+
+    code, _, err = cli(["data", "generate", "halo-mass", "--seed", "3", "-o", "mine.h5"], capsys)
+    assert code == 0, err
+    args = ["run", "halo-mass", "--model", "gnn", "--set", "data.path=mine.h5", "--set", "params.epochs=2"]
+    code, out, err = cli(args, capsys)
+    assert code == 0, err
+    run_id = out.split("run id: ")[1].split()[0]
+    tags = mlflow.get_run(run_id).data.tags
+    assert tags["astrozoo.dataset"] == "file" and tags["astrozoo.dataset.reader"] == "mock-tng50"
+    assert tags["astrozoo.data.path"] == str(workdir / "mine.h5")
+    assert tags["astrozoo.data.sha256"] == hashlib.sha256((workdir / "mine.h5").read_bytes()).hexdigest()
+    assert tags["astrozoo.provenance"] == store.read_attrs("mine.h5")["provenance"] == "mock"  # the file says so
+
+    # the file changes under a killed run: --resume refuses it
+    mlflow.MlflowClient().set_terminated(run_id, "KILLED")
+    columns, attrs = store.read("mine.h5", "catalogue")
+    store.write("mine.h5", {"catalogue": columns}, {**attrs, "note": "edited"},
+                {"pos": "Mpc", "log_mstar": "log10(Msun)", "log_mhalo": "log10(Msun)"})
+    code, _, err = cli(args + ["--resume"], capsys)
+    assert code == 2 and "was made with another data" in err

@@ -41,7 +41,7 @@ from astrozoo.errors import AstrozooError
 TAG = "astrozoo."
 SCHEMES = ("sqlite", "http", "https", "postgresql", "mysql", "mssql", "file", "databricks")
 # MLflow's defaults retry an unreachable server for minutes (7 retries, backoff factor 2, 120 s)
-HTTP_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "0.5",
+HTTP_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
             "MLFLOW_HTTP_REQUEST_TIMEOUT": "60"}
 
 
@@ -91,7 +91,7 @@ def check_store(timeout: float = 5.0, consequence: str = "") -> str:
     "nothing was trained"). Returns the URI."""
     uri = tracking_uri()
     parsed = urllib.parse.urlparse(uri)
-    scheme = parsed.scheme.split("+")[0]
+    scheme = parsed.scheme.split("+")[0] or ("file" if uri.startswith(("/", "./", "../", "~")) else "")
     if scheme not in SCHEMES:
         raise AstrozooError(f"MLFLOW_TRACKING_URI={uri!r} is not a tracking URI "
                             "(expected e.g. sqlite:////abs/path/mlflow.db or http://host:5000)")
