@@ -9,7 +9,7 @@ import pytest
 
 from astrozoo.cli import main
 from astrozoo.data import store
-from astrozoo.tracking import prediction_frame
+from astrozoo.serving import prediction_frame
 
 
 def cli(args, capsys):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
+import errno
 import sys
 from pathlib import Path
 
@@ -12,6 +10,26 @@ import click
 
 from astrozoo import plugins
 from astrozoo.errors import AstrozooError
+
+USER_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM}
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
+
+
+def _store_error(exc: Exception) -> bool:
+    """MLflow's errors and a store lost mid-command (after the up-front checks passed)."""
+    mlflow_errors = sys.modules.get("mlflow.exceptions")
+    requests_errors = sys.modules.get("requests.exceptions")
+    return bool((mlflow_errors and isinstance(exc, mlflow_errors.MlflowException))
+                or (requests_errors and isinstance(exc, requests_errors.ConnectionError)))
+
+
+def _tracking_uri() -> str:
+    from astrozoo.tracking import tracking_uri
+
+    return tracking_uri()
 
 
 @click.group()
@@ -41,8 +59,9 @@ def cli(ctx, debug):
               help="Also register the trained model in MLflow's model registry as NAME (for `astrozoo predict`).")
 def run(task, model, dataset, profile, seed, seeds, folds, overrides, device, resume, register):
     """Train MODEL on TASK, score the test split and record everything in MLflow."""
-    from astrozoo import runner, tracking
+    from astrozoo import runner, tracking, validate
 
+    validate.check_run_options(seed, seeds, folds)
     if seeds > 1 or folds > 1:
         run_id = runner.run_many(task, model, seeds=range(seed, seed + seeds), folds=folds,
                                  overrides=overrides, profile=profile, dataset=dataset,
@@ -108,7 +127,9 @@ def plugins_():
 def compare(task, fmt, profile, dataset, where, output, figures):
     """One table for TASK: every model's test metrics from MLflow, the paper's numbers beside."""
     from astrozoo import compare as comparing
+    from astrozoo import tracking
 
+    tracking.check_store()
     text = comparing.render(task, fmt, profile, dataset, where)
     if output:
         Path(output).write_text(text)
@@ -130,12 +151,12 @@ def compare(task, fmt, profile, dataset, where, output, figures):
 def predict(task, model_uri, input_, output):
     """Predict every object of a new catalogue with a trained model; write a CSV of
     id, y_pred (class probabilities p0..pK for classifiers) and y_std where the model has it."""
-    from astrozoo import tracking
+    from astrozoo import serving, tracking
     from astrozoo.registry import get_registry
 
     get_registry().task(task)  # unknown task → a one-line error with near matches
-    tracking.check_reachable()
-    predictor = tracking.load_predictor(model_uri)
+    tracking.check_store()
+    predictor = serving.load_predictor(model_uri)
     if predictor.task != task:
         raise AstrozooError(f"{model_uri} was trained for task {predictor.task!r}, not {task!r}")
     table = predictor.predict_catalogue(input_)
@@ -163,75 +184,19 @@ def new_plugin(name, task, model, output):
                f"  pytest {folder / 'tests'}")
 
 
-@cli.command()
-@click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--host", default="127.0.0.1", show_default=True)
-def ui(port, host):
-    """Start the MLflow UI on the store `astrozoo run` writes to (Ctrl-C stops it)."""
-    from astrozoo import tracking
+def _add_core_commands():
+    from astrozoo import runs, ui
 
-    uri = tracking.tracking_uri()
-    if uri.startswith("http"):
-        click.echo(f"runs are on a tracking server: open {uri}")
-        return
-    if not _port_free(host, port):
-        raise AstrozooError(f"port {port} on {host} is in use; choose another with --port")
-    url = f"http://{host}:{port}"
-    command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
-               "--host", host, "--port", str(port), "--workers", "1"]  # one person: one worker starts fastest
-    click.echo(f"MLflow UI for {uri} at {url}  (starting; Ctrl-C to stop)")
-    # its own process group, so that stopping it stops the server's workers too
-    process = subprocess.Popen(command, start_new_session=True)
-    stop = signal.getsignal(signal.SIGTERM)
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the server like Ctrl-C does
-    try:
-        if _wait_until_up(url, process):
-            click.echo(f"ready: {url}")
-        if process.wait() != 0:
-            raise AstrozooError(f"the MLflow UI exited with code {process.returncode} (its messages are above)")
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, stop)
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        click.echo("MLflow UI stopped")
+    cli.add_command(runs.runs)
+    cli.add_command(ui.ui)
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
-def _port_free(host: str, port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        return sock.connect_ex((host, port)) != 0
-
-
-def _wait_until_up(url: str, process, timeout: float = 120.0) -> bool:
-    """Poll the server's /health until it answers (MLflow needs 5-20 s), or it exits."""
-    import time
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while process.poll() is None and time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/health", timeout=2) as response:
-                if response.status == 200:
-                    return True
-        except OSError:
-            time.sleep(0.5)
-    return False
+_add_core_commands()
 
 
 def main(argv=None):
-    """Entry point: load plugin commands, run click, turn AstrozooError into one line + exit 2."""
+    """Entry point: load plugin commands, run click, turn AstrozooError (and a full disk, a denied
+    permission, a tracking store lost mid-command) into one line + exit 2."""
     import warnings
 
     from astrozoo.registry import get_registry
@@ -252,6 +217,16 @@ def main(argv=None):
     except AstrozooError as exc:
         if debug:
             raise
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {_one_line(exc)}", err=True)
+        sys.exit(2)
+    except Exception as exc:
+        if debug:
+            raise
+        if _store_error(exc):  # the store was lost mid-command, after the up-front checks passed
+            click.echo(f"error: tracking store {_tracking_uri()}: {_one_line(exc)[:300]}", err=True)
+        elif isinstance(exc, OSError) and exc.errno in USER_ERRNOS:  # disk full, permissions, read-only
+            click.echo(f"error: {exc.strerror}: {exc.filename or ''}".rstrip(": "), err=True)
+        else:
+            raise
         sys.exit(2)
     sys.exit(0)

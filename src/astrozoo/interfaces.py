@@ -8,7 +8,6 @@ contract holds for a random forest and for a CNN+GNN (scikit-learn's fit/predict
 from __future__ import annotations
 
 import copy
-import pickle
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -220,16 +219,22 @@ class Model(ABC):
         return None
 
     def save(self, path: Path) -> Path:
-        """Write the fitted model to ``path`` (a pickle by default) and return the path."""
-        path = Path(path)
-        with open(path, "wb") as fh:
-            pickle.dump(self, fh)
-        return path
+        """Write the fitted model to ``path`` and return the path: its tensors in safetensors,
+        its arrays in ``.npz`` and the rest as a pickle that :meth:`load` reads without running
+        code from the file (:mod:`astrozoo.modelfile`)."""
+        from astrozoo import modelfile
+
+        return modelfile.save(self, path)
 
     @classmethod
-    def load(cls, path: Path) -> "Model":
-        with open(path, "rb") as fh:
-            return pickle.load(fh)
+    def load(cls, path: Path, task: str | None = None) -> "Model":
+        """Read a model written by :meth:`save`. The file may name only model classes (torch,
+        scikit-learn, XGBoost, astrozoo and plugin classes) and plain types; anything else is a
+        one-line error before it runs. With ``task``, it must be the model registered under its
+        name for that task."""
+        from astrozoo import modelfile
+
+        return modelfile.load(path, task=task)
 
 
 @dataclass

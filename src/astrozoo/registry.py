@@ -18,6 +18,7 @@ stops with one line before any data is read.
 from __future__ import annotations
 
 import difflib
+import os
 import fnmatch
 import inspect
 from dataclasses import dataclass, field
@@ -51,6 +52,11 @@ class Entry:
     description: str = ""
     provenance: str = ""
     base: str = ""  # a card-only model: the registered model it is built on
+
+    @property
+    def module(self) -> str:
+        """The module that defines the registered object (known without importing it)."""
+        return self.target.partition(":")[0] if isinstance(self.target, str) else self.target.__module__
 
     @property
     def package(self) -> str:
@@ -351,12 +357,17 @@ def _owners(entries: list[Entry]) -> str:
 
 
 _registry: Registry | None = None
+_built_for: tuple = ()
 
 
 def get_registry() -> Registry:
     """The registry filled by every loaded plugin (built once per process), then checked."""
-    global _registry
+    global _registry, _built_for
+    wanted = (os.environ.get("ASTROZOO_REGISTRY", ""), os.environ.get("ASTROZOO_PLUGINS"))
+    if _registry is not None and _built_for != wanted:  # the environment changed: load again
+        reset()
     if _registry is None:
+        _built_for = wanted
         reg = Registry()
         for hook, callback in (("register_metrics", reg.add_metric), ("register_tasks", reg.add_task),
                                ("register_datasets", reg.add_dataset), ("register_models", reg.add_model),

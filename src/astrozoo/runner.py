@@ -14,12 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from astrozoo import recipes, tracking
+from astrozoo import recipes, tracking, validate
 from astrozoo.errors import AstrozooError
 from astrozoo.interfaces import FitContext, RunResult
 from astrozoo.metrics.regression import coverage
 from astrozoo.plots import loss_curves
 from astrozoo.registry import check_signature, get_registry
+
+MODEL_FILE = "model.azm"  # the same name astrozoo.serving reads
 
 SPLITS = ("train", "val", "test")
 
@@ -34,12 +36,14 @@ def resolve_device(requested: str) -> str:
     return str(select_device(requested))
 
 
-def run(task_name: str, model_name: str, *, dataset: str | None = None, profile: str = "quick",
-        seed: int = 0, overrides=(), device: str = "auto", resume: bool = False,
-        register: str | None = None, echo=print) -> tuple[RunResult, str]:
-    """Train and evaluate one model; return the result and the MLflow run id. With
-    ``register``, the model is also registered under that name in MLflow's model registry."""
+def prepare(task_name: str, model_name: str, *, dataset: str | None = None, profile: str = "quick",
+            seed: int = 0, overrides=()):
+    """Resolve and validate everything a run needs before anything is written: names, the
+    recipe's values against the model's and dataset's parameters, a user's data file against the
+    dataset's schema, the data cache and the tracking store. Returns (task, model class, dataset
+    class, recipe)."""
     registry = get_registry()
+    validate.check_run_options(seed)
     task = registry.task(task_name)
     recipe = registry.resolve(task_name, model_name, profile, overrides, dataset)
     dataset_name = recipe.dataset or task.default_dataset
@@ -52,36 +56,112 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
     model_cls, dataset_cls = model_entry.load(), dataset_entry.load()
     model_name = model_entry.name
     check_signature(model_cls, recipe.params, f"{recipe.path or 'the recipe'}: [params]", f"model {model_name!r}")
-    tracking.check_reachable()
+    given = {recipes.parse_override(text)[:2] for text in overrides}
+    where = str(recipe.path or f"(no card for {task_name}/{model_name})")
+    for section, cls in (("params", model_cls), ("data", dataset_cls)):
+        for key, value in getattr(recipe, section).items():
+            origin = f"--set {section}.{key}={value}" if (section, key) in given else where
+            validate.check_params(section, {key: value}, cls, origin)
+        validate.check_params(section, getattr(recipe, section), cls, where)  # cross-key rules
+    user_file = _user_file(recipe)
+    if user_file is not None and getattr(dataset_cls, "schema", None):
+        validate.check_data_file(user_file, dataset_cls.schema)
+    validate.check_cache()
+    tracking.check_store(consequence="nothing was trained")
+    return task, model_cls, dataset_cls, recipe
+
+
+def _user_file(recipe) -> Path | None:
+    path = recipe.data.get("path")
+    if not path:
+        return None
+    path = Path(str(path)).expanduser()
+    if not path.exists():
+        raise validate.ValidationError(f"{path}: no such file (given as data.path)")
+    return path if path.is_file() else None
+
+
+def file_facts(path: Path) -> dict:
+    """Path, sha256 and provenance (the file's own ``provenance`` attribute, else 'unknown') of a
+    user's data file, for the run's tags."""
+    import hashlib
+
+    from astrozoo.data import store
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    try:
+        provenance = str(store.read_attrs(path).get("provenance", "unknown"))
+    except AstrozooError:
+        provenance = "unknown"
+    return {"path": str(path.resolve()), "sha256": digest.hexdigest(), "provenance": provenance}
+
+
+def fingerprint(config: dict, data_facts: dict) -> dict:
+    """What ``--resume`` must find unchanged: the resolved recipe, the data, the code version."""
+    import hashlib
+
+    def digest(value) -> str:
+        return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+    recipe = {k: v for k, v in config.items() if k != "device"}
+    versions = tracking.versions()
+    code = f"{tracking.git_commit()[:12]}/astrozoo-{versions.get('astrozoo', '?')}"
+    return {"recipe_sha256": digest(recipe), "data_sha256": digest(data_facts), "code": code}
+
+
+def run(task_name: str, model_name: str, *, dataset: str | None = None, profile: str = "quick",
+        seed: int = 0, overrides=(), device: str = "auto", resume: bool = False,
+        register: str | None = None, echo=print) -> tuple[RunResult, str]:
+    """Train and evaluate one model; return the result and the MLflow run id. With
+    ``register``, the model is also registered under that name in MLflow's model registry.
+
+    Everything is validated and the data loaded before the MLflow run opens, so a bad input
+    leaves no run behind."""
+    registry = get_registry()
+    task, model_cls, dataset_cls, recipe = prepare(task_name, model_name, dataset=dataset, profile=profile,
+                                                   seed=seed, overrides=overrides)
+    model_entry = registry.model_entry(task_name, model_name)
+    dataset_entry = registry.dataset_entry(task_name, recipe.dataset or task.default_dataset)
+    model_name = model_entry.name
     device = resolve_device(device)
     fold = recipe.data.get("fold", -1)
     run_name = f"{task_name}/{model_name}/{profile}/seed{seed}" + (f"/fold{fold}" if fold >= 0 else "")
-    resume_id = tracking.find_resumable(task_name, run_name) if resume else None
+    user_file = _user_file(recipe)
+    facts = file_facts(user_file) if user_file else {}
+    dataset_name = "file" if user_file else dataset_cls.name
+    provenance = facts.get("provenance", dataset_cls.provenance)
+    config = {"task": task_name, "model": model_name, "dataset": dataset_cls.name, "profile": profile,
+              "seed": seed, "device": device, "params": recipe.params, "data": recipe.data}
+    prints = fingerprint(config, {"dataset": dataset_cls.name, **facts})
+    resume_id = tracking.find_resumable(task_name, run_name, prints) if resume else None
     if resume and not resume_id:
         echo(f"no unfinished run named {run_name} to resume; starting a new one")
-    tags = {"task": task_name, "model": model_name, "dataset": dataset_cls.name,
-            "provenance": dataset_cls.provenance, "profile": profile, "seed": seed, "device": device,
-            "fold": fold, "ceiling": str(model_cls.needs_truth).lower(), "overrides": json.dumps(sorted(overrides)) if overrides else "",
+
+    echo(f"[{run_name}] data: {dataset_name if not user_file else user_file} ({provenance})")
+    data = dataset_cls(**recipe.data)
+    splits = {name: data.load(name) for name in SPLITS}
+    info = data.info()
+    model = model_cls(**recipe.params)
+    tags = {"task": task_name, "model": model_name, "dataset": dataset_name, "provenance": provenance,
+            "profile": profile, "seed": seed, "device": device, "fold": fold, **prints,
+            **({"dataset.reader": dataset_cls.name} if user_file else {}),
+            **{f"data.{k}": v for k, v in facts.items() if k != "provenance"},
+            "ceiling": str(model_cls.needs_truth).lower(), "overrides": json.dumps(sorted(overrides)) if overrides else "",
             **provenance_tags(registry, task_name, model_entry, dataset_entry, recipe)}
 
     with tracking.start_run(task_name, run_name, tags, run_id=resume_id,
                             system_metrics=device.startswith("cuda")) as tracker:
-        config = {"task": task_name, "model": model_name, "dataset": dataset_cls.name,
-                  "profile": profile, "seed": seed, "device": device,
-                  "params": recipe.params, "data": recipe.data}
         tracker.log_params(recipes.flatten({k: v for k, v in config.items() if k != "task"}))
-        echo(f"[{run_name}] data: {dataset_cls.name} ({dataset_cls.provenance})")
-        data = dataset_cls(**recipe.data)
-        splits = {name: data.load(name) for name in SPLITS}
         tracker.log_params({f"data.n_{name}": len(split) for name, split in splits.items()})
-        log_data_inputs(tracker, dataset_cls.name, recipe.data, data.info(), splits)
-        tracker.log_params({f"data.info.{k}": v for k, v in data.info().items()})
+        log_data_inputs(tracker, dataset_cls.name, recipe.data, info, splits)
+        tracker.log_params({f"data.info.{k}": v for k, v in info.items()})
 
         _seed(seed)
-        model = model_cls(**recipe.params)
-        checkpoints = Path(".astrozoo") / "checkpoints" / tracker.run_id
         context = FitContext(tracker=tracker, device=device, seed=seed,
-                             checkpoint_dir=checkpoints, resume=resume_id is not None)
+                             checkpoint_dir=tracking.checkpoint_dir(tracker.run_id), resume=resume_id is not None)
         echo(f"[{run_name}] fitting on {len(splits['train'])} train / {len(splits['val'])} val ({device})")
         model.fit(splits["train"], splits["val"], context)
 
@@ -115,8 +195,10 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
                            best_epoch=history.best_epoch if history else None, model=model)
         _log_artifacts(tracker, result, model)
         if register:
-            version = tracking.log_registered_model(tracker, model, task_name, dataset_cls.name,
-                                                    recipe.data, predictions["test"], register)
+            from astrozoo import serving
+
+            version = serving.log_registered_model(tracker, model, task_name, dataset_cls.name,
+                                                   recipe.data, predictions["test"], register)
             echo(f"[{run_name}] registered model {register!r} version {version}")
         echo(f"[{run_name}] test metrics:")
         for name, value in scores.items():
@@ -130,11 +212,14 @@ def run_many(task_name: str, model_name: str, *, seeds=(0,), folds: int = 0, ove
     the parent records mean and std of every test metric. Returns the parent's run id."""
     import itertools
 
+    validate.check_run_options(min(seeds), len(seeds), folds)
     if folds:
         card = get_registry().resolve(task_name, model_name, profile, overrides)
         if "fold" not in card.data:
             raise AstrozooError(f"--folds: the {task_name}/{model_name} recipe has no data.fold, "
                                 "so its dataset does not offer cross-validation folds")
+    prepare(task_name, model_name, profile=profile, seed=max(seeds), dataset=kwargs.get("dataset"),
+            overrides=list(overrides) + ([f"data.fold={folds - 1}", f"data.n_folds={folds}"] if folds else []))
     tags = {"task": task_name, "model": model_name, "profile": profile, "role": "parent",
             "seeds": len(seeds), "folds": folds}
     name = f"{task_name}/{model_name}/{profile}/" + (f"{folds}-fold" if folds else f"{len(seeds)} seeds")
@@ -217,7 +302,7 @@ def _log_artifacts(tracker, result: RunResult, model) -> None:
                         row.append(pred["y_std"][i])
                     writer.writerow(row)
             tracker.log_artifact(path, "predictions")
-        model_path = model.save(tmp / "model.pkl")
+        model_path = model.save(tmp / MODEL_FILE)
         tracker.log_artifact(model_path, "model")
         plots = tmp / "plots"
         plots.mkdir()

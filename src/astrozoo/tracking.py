@@ -3,33 +3,46 @@
 Store: ``$MLFLOW_TRACKING_URI`` if set, else ``sqlite:///./mlflow.db`` in the working directory
 (the same store ``astrozoo ui`` opens). One experiment per task, one run per training, named
 ``task/model/profile/seed``; flat parameters; per-epoch metrics with ``step``; artifacts in
-folders (``plots/``, ``predictions/``, ``model/``, ``recipe/``).
+folders (``plots/``, ``predictions/``, ``model/``, ``recipe/``). Serving a logged model
+(``--register``, ``astrozoo predict``) lives in :mod:`astrozoo.serving`.
 
-With ``--register NAME`` the trained model is also logged as an MLflow pyfunc model (a
-:class:`CataloguePredictor` around the pickled astrozoo model, with a signature: one
-``catalogue`` column of HDF5 paths in, ``id, y_pred[, y_std]`` out) and registered under NAME;
-``astrozoo predict`` loads such a model, or the pickled model of any run, by URI.
+Before a run opens, :func:`check_store` makes sure the store can be used at all: a well-formed
+URI, a server that answers within seconds, a SQLite file (and its folder) that can be written.
+MLflow's own HTTP retries are kept short, so an unreachable server is a one-line error in
+seconds, not minutes of silent retries.
+
+**Dead runs.** Every run records the process that runs it: tags ``astrozoo.host``,
+``astrozoo.pid`` and ``astrozoo.pid_start`` (the process's start time, so a reused pid is not
+mistaken for the run's). A run still ``RUNNING`` whose host is this machine and whose process
+is gone was killed (``kill -9``, a power cut): it is marked ``KILLED`` the next time this machine
+opens a run in the store, or by ``astrozoo runs gc``. Runs of other hosts are left alone (their
+processes cannot be seen from here).
+
+**Checkpoints** live beside the store, keyed by run id (:func:`checkpoint_dir`), so ``--resume``
+finds them from any working folder; ``astrozoo runs gc`` removes those of finished runs.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import re
+import socket
 import subprocess
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
-from mlflow.pyfunc import PythonModel
-
 from astrozoo.errors import AstrozooError
 
 TAG = "astrozoo."
+SCHEMES = ("sqlite", "http", "https", "postgresql", "mysql", "mssql", "file", "databricks")
+# MLflow's defaults retry an unreachable server for minutes (7 retries, backoff factor 2, 120 s)
+HTTP_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+            "MLFLOW_HTTP_REQUEST_TIMEOUT": "60"}
 
 
 def tracking_uri() -> str:
@@ -40,6 +53,8 @@ def _mlflow():
     import logging
 
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # no usage reports leave the machine
+    for key, value in HTTP_ENV.items():
+        os.environ.setdefault(key, value)
     import mlflow
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)
@@ -69,8 +84,54 @@ def _create_sqlite_store_once(mlflow, uri: str) -> None:
         mlflow.MlflowClient().search_experiments(max_results=1)  # creates and migrates the schema
 
 
-def check_reachable(timeout: float = 5.0) -> None:
-    """Fail fast, before any training, when a remote tracking server does not answer."""
+def check_store(timeout: float = 5.0, consequence: str = "") -> str:
+    """Fail fast, before any data is loaded or run opened, when the store cannot be used: a
+    malformed URI, a server that does not answer within ``timeout`` s, a SQLite store that
+    cannot be written. ``consequence`` ends the message of an unreachable server (e.g.
+    "nothing was trained"). Returns the URI."""
+    uri = tracking_uri()
+    parsed = urllib.parse.urlparse(uri)
+    scheme = parsed.scheme.split("+")[0] or ("file" if uri.startswith(("/", "./", "../", "~")) else "")
+    if scheme not in SCHEMES:
+        raise AstrozooError(f"MLFLOW_TRACKING_URI={uri!r} is not a tracking URI "
+                            "(expected e.g. sqlite:////abs/path/mlflow.db or http://host:5000)")
+    if scheme in ("http", "https"):
+        if not parsed.hostname:
+            raise AstrozooError(f"MLFLOW_TRACKING_URI={uri!r} has no host")
+        check_reachable(timeout, consequence)
+    elif scheme == "sqlite":
+        if not uri.startswith("sqlite:///") or uri == "sqlite:///":
+            raise AstrozooError(f"MLFLOW_TRACKING_URI={uri!r}: write sqlite:///relative/path.db "
+                                "or sqlite:////absolute/path.db")
+        path = Path(uri.removeprefix("sqlite:///"))
+        if path.is_dir():
+            raise AstrozooError(f"tracking store {path} is a folder, not a SQLite file")
+        folder = path.parent
+        if not folder.is_dir():
+            raise AstrozooError(f"tracking store {path}: folder {folder} does not exist")
+        if not _writable(folder) or (path.exists() and not os.access(path, os.W_OK)):
+            raise AstrozooError(f"tracking store {path} is not writable (folder {folder})")
+        if path.exists() and path.stat().st_size:
+            with open(path, "rb") as fh:
+                if fh.read(16) != b"SQLite format 3\x00":
+                    raise AstrozooError(f"tracking store {path} is not a SQLite database")
+        artifacts = Path.cwd() / "mlruns"  # MLflow's default artifact root beside a local store
+        if not _writable(artifacts if artifacts.is_dir() else Path.cwd()):
+            raise AstrozooError(f"artifact folder {artifacts} is not writable")
+    return uri
+
+
+def _writable(folder: Path) -> bool:
+    """Whether a file can be created in ``folder`` (tried: permissions say little to root)."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+def check_reachable(timeout: float = 5.0, consequence: str = "nothing was trained") -> None:
+    """Fail fast when a remote tracking server does not answer (local stores pass)."""
     uri = tracking_uri()
     if not uri.startswith(("http://", "https://")):
         return
@@ -78,8 +139,64 @@ def check_reachable(timeout: float = 5.0) -> None:
         with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout) as response:
             if response.status != 200:
                 raise OSError(f"HTTP {response.status}")
-    except (OSError, urllib.error.URLError) as exc:
-        raise AstrozooError(f"MLflow tracking server {uri} is unreachable ({exc}); nothing was trained") from exc
+    except (OSError, ValueError, urllib.error.URLError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise AstrozooError(f"MLflow tracking server {uri} is unreachable ({reason})"
+                            + (f"; {consequence}" if consequence else "")) from exc
+
+
+def checkpoint_dir(run_id: str) -> Path:
+    """Where a run's checkpoints live: beside a SQLite store (``<store folder>/.astrozoo/checkpoints/<run id>``),
+    else in the cache under a folder named for the store, so any working folder finds them."""
+    return checkpoint_root() / run_id
+
+
+def checkpoint_root() -> Path:
+    import hashlib
+
+    uri = tracking_uri()
+    if uri.startswith("sqlite:///"):
+        return Path(uri.removeprefix("sqlite:///")).resolve().parent / ".astrozoo" / "checkpoints"
+    from astrozoo.data import cache_dir
+
+    return cache_dir("checkpoints", hashlib.sha256(uri.encode()).hexdigest()[:16])
+
+
+def _process_start(pid: int) -> str:
+    """The start time of process ``pid`` (clock ticks since boot, from /proc), '' if unknown."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def process_tags() -> dict:
+    pid = os.getpid()
+    return {"host": socket.gethostname(), "pid": pid, "pid_start": _process_start(pid)}
+
+
+def _alive(pid: str, start: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError):
+        return True
+    return not start or _process_start(int(pid)) in ("", start)
+
+
+def reap_dead_runs(mlflow=None) -> list[str]:
+    """Mark KILLED every RUNNING run of this host whose process is gone; returns their ids."""
+    mlflow = mlflow or _mlflow()
+    host = socket.gethostname().replace("'", "")
+    runs = mlflow.search_runs(search_all_experiments=True, output_format="list",
+                              filter_string=f"attributes.status = 'RUNNING' and tags.`{TAG}host` = '{host}'")
+    client = mlflow.MlflowClient()
+    dead = [r.info.run_id for r in runs
+            if not _alive(r.data.tags.get(TAG + "pid", ""), r.data.tags.get(TAG + "pid_start", ""))]
+    for run_id in dead:
+        client.set_terminated(run_id, status="KILLED")
+    return dead
 
 
 def git_commit() -> str:
@@ -162,21 +279,29 @@ def start_run(task: str, run_name: str, tags: dict, run_id: str | None = None,
     """Open (or reopen, for ``--resume``) the MLflow run of one training. Opened while another
     run is active, it becomes that run's child (folds and seeds under one parent)."""
     mlflow = _mlflow()
+    if mlflow.active_run() is None:
+        reap_dead_runs(mlflow)
     experiment_id = _experiment(mlflow, task)
     mlflow.set_experiment(experiment_id=experiment_id)
     kwargs = {"run_id": run_id} if run_id else {"run_name": run_name, "experiment_id": experiment_id}
     nested = mlflow.active_run() is not None
     with mlflow.start_run(log_system_metrics=system_metrics, nested=nested, **kwargs) as run:
         tracker = Tracker(mlflow, run)
-        tracker.set_tags({**{TAG + k: v for k, v in tags.items()},
+        tracker.set_tags({**{TAG + k: v for k, v in {**tags, **process_tags()}.items()},
                           "mlflow.source.git.commit": git_commit(),
                           **{TAG + "version." + k: v for k, v in versions().items()}})
         yield tracker
 
 
-def find_resumable(task: str, run_name: str) -> str | None:
-    """The newest unfinished run of that name (killed or failed), to continue with ``--resume``."""
+FINGERPRINT = ("recipe_sha256", "data_sha256", "code")
+
+
+def find_resumable(task: str, run_name: str, fingerprint: dict | None = None) -> str | None:
+    """The newest unfinished run of that name (killed or failed), to continue with ``--resume``.
+    It must have been made with the same resolved recipe, data and code (``fingerprint``: the
+    tags :data:`FINGERPRINT`); otherwise, or while its process still runs, this refuses."""
     mlflow = _mlflow()
+    reap_dead_runs(mlflow)
     experiment = mlflow.get_experiment_by_name(task)
     if experiment is None:
         return None
@@ -184,7 +309,20 @@ def find_resumable(task: str, run_name: str) -> str | None:
         [experiment.experiment_id],
         filter_string=f"attributes.run_name = '{run_name}' and attributes.status != 'FINISHED'",
         order_by=["attributes.start_time DESC"], max_results=1, output_format="list")
-    return runs[0].info.run_id if runs else None
+    if not runs:
+        return None
+    run = runs[0]
+    if run.info.status == "RUNNING":
+        raise AstrozooError(f"--resume: run {run.info.run_id} ({run_name}) is still running "
+                            f"(pid {run.data.tags.get(TAG + 'pid', '?')} on {run.data.tags.get(TAG + 'host', '?')})")
+    for key, value in (fingerprint or {}).items():
+        recorded = run.data.tags.get(TAG + key)
+        if recorded != str(value):
+            what = {"recipe_sha256": "recipe (card, profile, --set)", "data_sha256": "data",
+                    "code": "code version"}.get(key, key)
+            raise AstrozooError(f"--resume: run {run.info.run_id} ({run_name}) was made with another {what} "
+                                f"({key} {recorded} here {value}); run without --resume to start afresh")
+    return run.info.run_id
 
 
 def finished_runs(task: str, where: str | None = None) -> list:
@@ -220,128 +358,30 @@ def download_plots(run_id: str, dest) -> list[Path]:
         return [Path(shutil.copy2(path, dest / path.name)) for path in sorted(local.iterdir())]
 
 
-# -- registered models and prediction on new catalogues --------------------------------------
-
-def prediction_frame(ids, y_pred, y_std=None):
-    """The table ``astrozoo predict`` writes: ``id``, ``y_pred`` (or class probabilities
-    ``p0..pK-1``) and ``y_std`` where the model predicts its own uncertainty."""
-    import pandas as pd
-
-    y_pred = np.asarray(y_pred)
-    frame = {"id": np.asarray(ids)}
-    if y_pred.ndim == 1:
-        frame["y_pred"] = y_pred.astype(float)
-    else:
-        frame.update({f"p{k}": y_pred[:, k].astype(float) for k in range(y_pred.shape[1])})
-    if y_std is not None:
-        frame["y_std"] = np.asarray(y_std, dtype=float)
-    return pd.DataFrame(frame)
 
 
-class CataloguePredictor(PythonModel):
-    """MLflow pyfunc model around a pickled astrozoo model: it reads each input catalogue with
-    the task's dataset class (``path=`` the file, split ``"all"``) and predicts every object.
-    Its signature (one ``catalogue`` column in) is given when it is logged, not by type hints."""
+def collect_garbage() -> tuple[list[str], list[Path]]:
+    """``astrozoo runs gc``: mark this host's dead RUNNING runs KILLED, and remove the checkpoint
+    folders of runs that are finished, deleted or unknown to the store (killed and failed runs
+    keep theirs for ``--resume``). Returns (runs marked killed, folders removed)."""
+    import shutil
 
-    _skip_type_hint_validation = True  # MLflow: no type-hint wrapping of predict, no warning
-
-    def __init__(self, task: str, dataset: str, data: dict, model=None):
-        self.task, self.dataset, self.data = task, dataset, dict(data)
-        self.model = model
-
-    def load_context(self, context):
-        from astrozoo.interfaces import Model
-
-        self.model = Model.load(context.artifacts["model"])
-
-    def predict(self, context, model_input, params=None):
-        import pandas as pd
-
-        frames = [self.predict_catalogue(path) for path in model_input["catalogue"]]
-        return pd.concat(frames, ignore_index=True)
-
-    def predict_catalogue(self, path):
-        from astrozoo.registry import get_registry
-
-        dataset_cls = get_registry().dataset(self.task, self.dataset)
-        try:
-            data = dataset_cls(**{**self.data, "path": str(path)})
-        except TypeError as exc:
-            raise AstrozooError(f"dataset {self.dataset!r} cannot read a catalogue from a file ({exc})") from exc
-        split = data.load("all")
-        return prediction_frame(split.ids, self.model.predict(split), self.model.predict_std(split))
-
-    def __getstate__(self):  # the fitted model travels as the artifact model.pkl, not in here
-        return {**self.__dict__, "model": None}
-
-
-def _requirements(model) -> list[str]:
-    """astrozoo and the distribution that ships the model's code, pinned (no slow inference)."""
-    from importlib.metadata import packages_distributions, version
-
-    top = type(model).__module__.split(".")[0]
-    names = ["astrozoo"] + [d for d in packages_distributions().get(top, []) if d != "astrozoo"]
-    return [f"{name}=={version(name)}" for name in dict.fromkeys(names)]
-
-
-def log_registered_model(tracker: Tracker, model, task: str, dataset: str, data: dict,
-                         example: dict, name: str) -> str:
-    """Log ``model`` as a pyfunc model with a signature into the active run and register it
-    as ``name``; ``example`` is one split's predictions (``ids``, ``y_pred``[, ``y_std``]).
-    Returns the new version number."""
-    import logging
-    import warnings
-
-    import pandas as pd
-    from mlflow.models import infer_signature
-
-    mlflow = tracker.mlflow
-    quiet = logging.getLogger("mlflow.pyfunc")  # the wrapper is importable: nothing unsafe in its pickle
-    level = quiet.level
-    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
-        # MLflow's hints (integer ids; no input example, which would have to be a real file) do not apply
-        warnings.simplefilter("ignore", UserWarning)
-        quiet.setLevel(logging.ERROR)
-        try:
-            signature = infer_signature(
-                pd.DataFrame({"catalogue": ["catalogue.h5"]}),
-                prediction_frame(example["ids"][:5], example["y_pred"][:5],
-                                 example["y_std"][:5] if "y_std" in example else None))
-            info = mlflow.pyfunc.log_model(
-                name="pyfunc", python_model=CataloguePredictor(task, dataset, data),
-                artifacts={"model": str(model.save(Path(tmp) / "model.pkl"))}, signature=signature,
-                pip_requirements=_requirements(model), registered_model_name=name,
-                metadata={"astrozoo.task": task, "astrozoo.dataset": dataset})
-        finally:
-            quiet.setLevel(level)
-    tracker.set_tags({TAG + "registered_model": f"{name}/{info.registered_model_version}"})
-    return str(info.registered_model_version)
-
-
-def load_predictor(uri: str) -> CataloguePredictor:
-    """The predictor behind ``uri``: a pyfunc model (``models:/NAME/VERSION``,
-    ``models:/NAME@alias``, ``runs:/ID/pyfunc``) or, for any run (``runs:/ID`` or a bare run
-    id), the run's pickled ``model/model.pkl`` with its recipe."""
-    import json
+    from mlflow.exceptions import MlflowException
 
     mlflow = _mlflow()
-    run_only = re.fullmatch(r"(?:runs:/)?([0-9a-f]{32})(?:/model)?/?", uri)
-    try:
-        if run_only:
-            run_id = run_only.group(1)
-            with tempfile.TemporaryDirectory() as tmp:
-                recipe = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="recipe/recipe.json", dst_path=tmp)
-                pickled = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="model/model.pkl", dst_path=tmp)
-                config = json.loads(Path(recipe).read_text())
-                from astrozoo.interfaces import Model
-
-                return CataloguePredictor(config["task"], config["dataset"], config["data"], Model.load(pickled))
-        loaded = mlflow.pyfunc.load_model(uri)
-    except AstrozooError:
-        raise
-    except Exception as exc:  # MLflow raises many kinds; the user needs one line
-        raise AstrozooError(f"cannot load model {uri!r} from {tracking_uri()}: {str(exc).splitlines()[0]}") from exc
-    predictor = loaded.unwrap_python_model()
-    if not isinstance(predictor, CataloguePredictor):
-        raise AstrozooError(f"{uri} is not an astrozoo model (log one with `astrozoo run ... --register NAME`)")
-    return predictor
+    killed = reap_dead_runs(mlflow)
+    client = mlflow.MlflowClient()
+    removed = []
+    for root in dict.fromkeys((checkpoint_root(), Path.cwd() / ".astrozoo" / "checkpoints")):
+        for folder in sorted(root.iterdir()) if root.is_dir() else []:
+            if not re.fullmatch(r"[0-9a-f]{32}", folder.name):
+                continue  # not a run's folder: not ours to remove
+            try:
+                run = client.get_run(folder.name)
+                done = run.info.status == "FINISHED" or run.info.lifecycle_stage == "deleted"
+            except MlflowException:
+                done = True  # not a run of this store
+            if done and folder.is_dir():
+                shutil.rmtree(folder)
+                removed.append(folder)
+    return killed, removed

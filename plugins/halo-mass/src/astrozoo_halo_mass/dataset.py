@@ -18,16 +18,21 @@ from astrozoo.data import cache_dir, store
 from astrozoo.data.graphs import count_neighbours
 from astrozoo.errors import AstrozooError
 from astrozoo.interfaces import Dataset, Split
+from astrozoo.validate import Column
 
 REQUIRED = ("galaxy_id", "pos", "log_mstar")
 FINITE = ("pos", "log_mstar", "log_mhalo")
 TARGET = "log_mhalo"  # needed to train and score; `astrozoo predict` reads catalogues without it
+SCHEMA = {"catalogue": {  # a user's file (data.path, astrozoo predict --input) is checked against it
+    "galaxy_id": Column("iu", finite=False), "pos": Column(shape=(3,), unit=("Mpc", "Mpc (comoving)")),
+    "log_mstar": Column(unit="log10(Msun)"), TARGET: Column(unit="log10(Msun)", required=False)}}
 
 
 class HaloDataset(Dataset):
     """Shared machinery; subclasses say where the catalogue, images and morphology come from."""
 
     task = "halo-mass"
+    schema = SCHEMA
 
     def __init__(self, seed: int = 0, radius: float = 3.0, gap: float = 6.0, flag_cut: bool = False,
                  image_size: int = 224, path: str = ""):
