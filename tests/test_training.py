@@ -23,7 +23,7 @@ class Log:
     def __init__(self):
         self.rows = []
 
-    def log_metrics(self, metrics, step=None):
+    def log_metrics(self, metrics, step=None, timestamp=None):
         self.rows.append((step, metrics))
 
 

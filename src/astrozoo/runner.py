@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import tempfile
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -32,11 +34,33 @@ def resolve_device(requested: str) -> str:
     return str(select_device(requested))
 
 
+def checkpoint_dir(run_id: str) -> Path:
+    """Where a run's checkpoints live: keyed to the run and kept beside the tracking store, not
+    in the working folder, so ``--resume`` finds them from anywhere — the folder of the SQLite
+    file (or of a ``file:`` store) + ``astrozoo-checkpoints/<run id>``; for a tracking server,
+    ``~/.cache/astrozoo/checkpoints/<run id>``. ``$ASTROZOO_CHECKPOINTS`` overrides both (a
+    folder shared by every node of a multi-node run)."""
+    uri = tracking.tracking_uri()
+    if os.environ.get("ASTROZOO_CHECKPOINTS"):
+        root = Path(os.environ["ASTROZOO_CHECKPOINTS"])
+    elif uri.startswith("sqlite:///"):
+        root = Path(uri.removeprefix("sqlite:///")).resolve().parent / "astrozoo-checkpoints"
+    elif uri.startswith("file:") or "://" not in uri:
+        root = Path(uri.removeprefix("file://").removeprefix("file:")).resolve() / "astrozoo-checkpoints"
+    else:
+        root = Path.home() / ".cache" / "astrozoo" / "checkpoints"
+    return root / run_id
+
+
 def run(task_name: str, model_name: str, *, dataset: str | None = None, profile: str = "quick",
         seed: int = 0, overrides=(), device: str = "auto", resume: bool = False,
-        register: str | None = None, echo=print) -> tuple[RunResult, str]:
+        register: str | None = None, echo=print, devices: int = 1, nodes: int = 1,
+        strategy: str = "auto", precision: str = "auto") -> tuple[RunResult | None, str]:
     """Train and evaluate one model; return the result and the MLflow run id. With
-    ``register``, the model is also registered under that name in MLflow's model registry."""
+    ``register``, the model is also registered under that name in MLflow's model registry.
+
+    With ``devices × nodes > 1`` every rank trains (Lightning Fabric launches or joins them);
+    only rank 0 talks to MLflow, predicts and scores, the other ranks return ``(None, run_id)``."""
     registry = get_registry()
     task = registry.task(task_name)
     model_cls = registry.model(task_name, model_name)
@@ -44,17 +68,26 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
     dataset_cls = registry.dataset(task_name, recipe.dataset or task.default_dataset)
     tracking.check_reachable()
     device = resolve_device(device)
+    context = FitContext(device=device, seed=seed, devices=devices, nodes=nodes, strategy=strategy,
+                         precision=precision)
+    distributed = devices * nodes > 1
+    rank = 0
+    if distributed:
+        from astrozoo import training
+
+        rank = training.launch(context)  # the other ranks start here, or were started by torchrun/srun
+        echo = echo if rank == 0 else (lambda *args, **kwargs: None)
     fold = recipe.data.get("fold", -1)
     run_name = f"{task_name}/{model_name}/{profile}/seed{seed}" + (f"/fold{fold}" if fold >= 0 else "")
-    resume_id = tracking.find_resumable(task_name, run_name) if resume else None
+    resume_id = tracking.find_resumable(task_name, run_name) if resume and rank == 0 else None
     if resume and not resume_id:
         echo(f"no unfinished run named {run_name} to resume; starting a new one")
     tags = {"task": task_name, "model": model_name, "dataset": dataset_cls.name,
             "provenance": dataset_cls.provenance, "profile": profile, "seed": seed, "device": device,
-            "fold": fold}
+            "fold": fold, "devices": devices, "nodes": nodes, "strategy": strategy, "precision": precision}
 
-    with tracking.start_run(task_name, run_name, tags, run_id=resume_id,
-                            system_metrics=device.startswith("cuda")) as tracker:
+    with (tracking.start_run(task_name, run_name, tags, run_id=resume_id, system_metrics=device.startswith("cuda"))
+          if rank == 0 else nullcontext(_Silent())) as tracker:
         config = {"task": task_name, "model": model_name, "dataset": dataset_cls.name,
                   "profile": profile, "seed": seed, "device": device,
                   "params": recipe.params, "data": recipe.data}
@@ -67,11 +100,16 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
 
         _seed(seed)
         model = model_cls(**recipe.params)
-        checkpoints = Path(".astrozoo") / "checkpoints" / tracker.run_id
-        context = FitContext(tracker=tracker, device=device, seed=seed,
-                             checkpoint_dir=checkpoints, resume=resume_id is not None)
-        echo(f"[{run_name}] fitting on {len(splits['train'])} train / {len(splits['val'])} val ({device})")
+        run_id, resumed = tracker.run_id, resume_id is not None
+        if distributed:  # every rank checkpoints and resumes in rank 0's run
+            run_id, resumed = training.fabric_for(context).broadcast((run_id, resumed))
+        context.tracker = tracker if rank == 0 else None
+        context.checkpoint_dir, context.resume = checkpoint_dir(run_id), resumed
+        echo(f"[{run_name}] fitting on {len(splits['train'])} train / {len(splits['val'])} val ({device}"
+             + (f", {devices} × {nodes} processes, {strategy})" if distributed else ")"))
         model.fit(splits["train"], splits["val"], context)
+        if rank:
+            return None, run_id
 
         predictions = {}
         for name in SPLITS:
@@ -142,6 +180,15 @@ def run_many(task_name: str, model_name: str, *, seeds=(0,), folds: int = 0, ove
         for key, values in collected.items():
             echo(f"  {key:>12s} = {np.mean(values):.4f} ± {np.std(values):.4f}")
         return parent.run_id
+
+
+class _Silent:
+    """The tracker of ranks other than 0: they do not talk to MLflow."""
+
+    run_id = None
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
 
 
 def _seed(seed: int) -> None:

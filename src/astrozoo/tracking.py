@@ -117,8 +117,9 @@ class Tracker:
         if fresh:
             self.mlflow.log_params(fresh)
 
-    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
-        self.mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None, timestamp: int | None = None) -> None:
+        """``timestamp`` (ms) makes a repeated call idempotent: the store keeps one row."""
+        self.mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step, timestamp=timestamp)
 
     def log_artifact(self, path, folder: str | None = None) -> None:
         self.mlflow.log_artifact(str(path), artifact_path=folder)
