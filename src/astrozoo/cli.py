@@ -233,6 +233,10 @@ def _wait_until_up(url: str, process, timeout: float = 120.0) -> bool:
     return False
 
 
+from astrozoo.sweep import sweep  # noqa: E402  (optuna is imported inside the command)
+cli.add_command(sweep)
+
+
 def main(argv=None):
     """Entry point: load plugin commands, run click, turn AstrozooError into one line + exit 2."""
     import warnings

@@ -34,7 +34,7 @@ import functools
 import os
 import random
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -183,6 +183,20 @@ def _load(fabric, path: Path, state: dict | None = None) -> dict:
 
 # -- the loop ---------------------------------------------------------------------------------
 
+_EPOCH_HOOKS: list[Callable] = []
+
+
+@contextmanager
+def epoch_hook(hook: Callable):
+    """Within the block, every ``fit`` calls ``hook(epoch, val_loss, tracker)`` after each epoch
+    is checkpointed and logged (e.g. a sweep's pruner); the hook may raise to stop training."""
+    _EPOCH_HOOKS.append(hook)
+    try:
+        yield
+    finally:
+        _EPOCH_HOOKS.remove(hook)
+
+
 def _shard(batches: Iterable, rank: int, world: int) -> Iterable:
     """Batches ``rank, rank + world, ...`` of the (identical on every rank) stream; every rank
     the same number, an uneven tail dropped."""
@@ -323,6 +337,8 @@ def fit(
                                              for cb in callbacks]}, last)
             if tracker is not None:  # only once the epoch's checkpoint is safely written
                 tracker.log_metrics(logged["metrics"], step=epoch, timestamp=logged["timestamp"])
+            for hook in list(_EPOCH_HOOKS):
+                hook(epoch, val, tracker)
             advance(f"train {train_loss:.4f}  val {val:.4f}  best {history.best_val:.4f}@{history.best_epoch}")
             if patience and epoch - history.best_epoch >= patience:
                 history.stopped_early = True
