@@ -299,7 +299,7 @@ def fit(
     with bar as advance:
         for epoch in range(start, epochs):
             module.train()
-            total, n = torch.zeros((), dtype=torch.float64), 0
+            total, n = 0.0, 0
             with _ThroughStrategy(module, wrapped, active=world > 1):
                 for batch in _shard(batches(), rank, world):
                     batch = to_device(batch, device)
@@ -311,7 +311,7 @@ def fit(
                         fabric.clip_gradients(wrapped, optimizer_, max_norm=grad_clip)
                     optimizer_.step()
                     total, n = total + float(value.detach()), n + 1
-            train_loss = float(total / max(n, 1))
+            train_loss = total / max(n, 1)
             module.eval()
             with torch.no_grad(), (fabric.autocast() if amp else _no_autocast()):
                 val = float(validate())
