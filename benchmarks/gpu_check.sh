@@ -9,7 +9,7 @@
 #   3. their MLflow runs: FINISHED, one val_loss per epoch, finite test RMSE, and GPU system
 #      metrics (system/gpu_0_*) recorded.
 # Exits non-zero at the first failure. Everything goes to a fresh temporary folder (its own
-# MLflow store and data cache unless ASTROZOO_CACHE is set).
+# MLflow store and data cache unless ASTROZOO_CACHE is set), removed after a success.
 #
 #   benchmarks/gpu_check.sh          # on a machine with a CUDA GPU
 #   benchmarks/gpu_check.sh --cpu    # dry run of the same steps on the CPU (32-bit, fewer epochs;
@@ -102,3 +102,4 @@ for problem in problems:
 sys.exit(1 if problems else 0)
 EOF
 echo "gpu_check ($MODE): all checks passed in ${SECONDS}s"
+[[ -n "${KEEP:-}" ]] || rm -rf "$WORK"  # kept on failure (and with KEEP=1) for a look
