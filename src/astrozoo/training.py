@@ -311,6 +311,8 @@ def fit(
                         fabric.clip_gradients(wrapped, optimizer_, max_norm=grad_clip)
                     optimizer_.step()
                     total, n = total + float(value.detach()), n + 1
+            if n == 0 and world > 1:
+                raise AstrozooError(f"{desc}: epoch {epoch} has fewer batches than the {world} processes")
             train_loss = total / max(n, 1)
             module.eval()
             with torch.no_grad(), (fabric.autocast() if amp else _no_autocast()):
