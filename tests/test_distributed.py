@@ -137,3 +137,15 @@ def test_killed_ddp_run_resumes_in_the_same_run_on_one_process(workdir):
     (run,) = runs(uri)
     assert run.info.status == "FINISHED" and "test_rmse" in run.data.metrics
     assert curves(uri, run.info.run_id) == {key: list(range(EPOCHS)) for key in KEYS}  # no step twice
+
+
+@pytest.mark.slow  # ResNet18 on 844 64-px images in two CPU processes: about 6 minutes here
+def test_cnn_on_two_gloo_processes(workdir):
+    uri = f"sqlite:///{workdir / 'cnn.db'}"
+    done = astrozoo(["run", "halo-mass", "--model", "cnn", "--devices", "2", "--strategy", "ddp",
+                     "--set", "params.epochs=2", "--set", "params.pretrained=false"], workdir, uri)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("test metrics:") == 1
+    (run,) = runs(uri)
+    assert curves(uri, run.info.run_id) == {key: [0, 1] for key in KEYS}
+    assert 0 < run.data.metrics["test_rmse"] < 1
