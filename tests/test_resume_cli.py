@@ -19,7 +19,7 @@ def test_killed_run_resumes_in_the_same_mlflow_run(workdir):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     first = subprocess.Popen([ASTROZOO, *ARGS], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              start_new_session=True)
-    checkpoints = Path(".astrozoo/checkpoints")
+    checkpoints = Path(".astrozoo/checkpoints")  # beside the store (tracking.checkpoint_dir)
     deadline = time.time() + 600
     while time.time() < deadline and not list(checkpoints.glob("*/last.pt")):
         assert first.poll() is None, first.stdout.read().decode()

@@ -57,19 +57,34 @@ def cli(ctx, debug):
 @click.option("--resume", is_flag=True, help="Continue the unfinished run of the same name from its last checkpoint.")
 @click.option("--register", metavar="NAME", default=None,
               help="Also register the trained model in MLflow's model registry as NAME (for `astrozoo predict`).")
-def run(task, model, dataset, profile, seed, seeds, folds, overrides, device, resume, register):
+@click.option("--devices", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Processes (devices) per node for torch models: CPU processes or GPUs (Lightning Fabric).")
+@click.option("--nodes", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Nodes of a multi-node run (under torchrun or SLURM srun; see docs/distributed.md).")
+@click.option("--strategy", default="auto", show_default=True, type=click.Choice(["auto", "ddp", "fsdp"]),
+              help="How torch models are spread over the processes.")
+@click.option("--precision", default="auto", show_default=True,
+              type=click.Choice(["auto", "32", "bf16-mixed", "16-mixed"]),
+              help="auto: bf16-mixed on CUDA (16-mixed without bf16), 32 elsewhere.")
+def run(task, model, dataset, profile, seed, seeds, folds, overrides, device, resume, register,
+        devices, nodes, strategy, precision):
     """Train MODEL on TASK, score the test split and record everything in MLflow."""
     from astrozoo import runner, tracking, validate
 
     validate.check_run_options(seed, seeds, folds)
+    spread = {"devices": devices, "nodes": nodes, "strategy": strategy, "precision": precision}
+    if (seeds > 1 or folds > 1) and devices * nodes > 1:
+        raise AstrozooError("--seeds/--folds run one process each: give them without --devices/--nodes")
     if seeds > 1 or folds > 1:
         run_id = runner.run_many(task, model, seeds=range(seed, seed + seeds), folds=folds,
                                  overrides=overrides, profile=profile, dataset=dataset,
-                                 device=device, register=register, echo=click.echo)
+                                 device=device, register=register, echo=click.echo, precision=precision)
     else:
-        _, run_id = runner.run(task, model, dataset=dataset, profile=profile, seed=seed,
-                               overrides=overrides, device=device, resume=resume, register=register,
-                               echo=click.echo)
+        result, run_id = runner.run(task, model, dataset=dataset, profile=profile, seed=seed,
+                                    overrides=overrides, device=device, resume=resume, register=register,
+                                    echo=click.echo, **spread)
+        if result is None:  # another rank of a distributed run: rank 0 reports
+            return
     click.echo(f"run id: {run_id}  (experiment {task!r}, store {tracking.tracking_uri()})")
     click.echo("browse: astrozoo ui   compare: astrozoo compare " + task)
 
@@ -192,6 +207,10 @@ def _add_core_commands():
 
 
 _add_core_commands()
+
+
+from astrozoo.sweep import sweep  # noqa: E402  (optuna is imported inside the command)
+cli.add_command(sweep)
 
 
 def main(argv=None):

@@ -184,13 +184,19 @@ class Dataset(ABC):
 
 @dataclass
 class FitContext:
-    """What the core hands a model's ``fit``: where to log, which device, where to checkpoint."""
+    """What the core hands a model's ``fit``: where to log, which device, where to checkpoint,
+    and how the training loop (Lightning Fabric) spreads and runs it: ``devices`` per node ×
+    ``nodes`` processes, ``strategy`` auto/ddp/fsdp, ``precision`` auto/32/bf16-mixed/16-mixed."""
 
     tracker: Any = None
     device: str = "cpu"
     seed: int = 0
     checkpoint_dir: Path | None = None
     resume: bool = False
+    devices: int = 1
+    nodes: int = 1
+    strategy: str = "auto"
+    precision: str = "auto"
 
 
 class Model(ABC):

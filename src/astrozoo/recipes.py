@@ -34,7 +34,7 @@ from pathlib import Path
 from astrozoo.errors import AstrozooError
 
 TOP_KEYS = {"task": str, "model": str, "base": str, "dataset": str, "description": str,
-            "params": dict, "data": dict, "profiles": dict, "paper": dict}
+            "params": dict, "data": dict, "profiles": dict, "paper": dict, "sweep": dict}
 PAPER_KEYS = {"citation": str, "url": str, "table": str, "note": str, "metrics": dict}
 SECTIONS = ("params", "data")
 DEFAULT_PROFILE = "quick"
@@ -55,6 +55,7 @@ class Recipe:
     data: dict = field(default_factory=dict)
     profiles: dict = field(default_factory=dict)
     paper: dict = field(default_factory=dict)
+    sweep: dict = field(default_factory=dict)  # the search space of `astrozoo sweep` (astrozoo.sweep)
     path: Path | None = None
     owner: str = ""  # who provided the card: a plugin, or ASTROZOO_REGISTRY
 

@@ -10,6 +10,7 @@ import csv
 import hashlib
 import json
 import tempfile
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -114,12 +115,16 @@ def fingerprint(config: dict, data_facts: dict) -> dict:
 
 def run(task_name: str, model_name: str, *, dataset: str | None = None, profile: str = "quick",
         seed: int = 0, overrides=(), device: str = "auto", resume: bool = False,
-        register: str | None = None, echo=print) -> tuple[RunResult, str]:
+        register: str | None = None, echo=print, devices: int = 1, nodes: int = 1,
+        strategy: str = "auto", precision: str = "auto") -> tuple[RunResult | None, str]:
     """Train and evaluate one model; return the result and the MLflow run id. With
     ``register``, the model is also registered under that name in MLflow's model registry.
 
     Everything is validated and the data loaded before the MLflow run opens, so a bad input
-    leaves no run behind."""
+    leaves no run behind.
+
+    With ``devices × nodes > 1`` every rank trains (Lightning Fabric launches or joins them);
+    only rank 0 talks to MLflow, predicts and scores, the other ranks return ``(None, run_id)``."""
     registry = get_registry()
     task, model_cls, dataset_cls, recipe = prepare(task_name, model_name, dataset=dataset, profile=profile,
                                                    seed=seed, overrides=overrides)
@@ -127,6 +132,15 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
     dataset_entry = registry.dataset_entry(task_name, recipe.dataset or task.default_dataset)
     model_name = model_entry.name
     device = resolve_device(device)
+    context = FitContext(device=device, seed=seed, devices=devices, nodes=nodes, strategy=strategy,
+                         precision=precision)
+    distributed = devices * nodes > 1
+    rank = 0
+    if distributed:
+        from astrozoo import training
+
+        rank = training.launch(context)  # the other ranks start here, or were started by torchrun/srun
+        echo = echo if rank == 0 else (lambda *args, **kwargs: None)
     fold = recipe.data.get("fold", -1)
     run_name = f"{task_name}/{model_name}/{profile}/seed{seed}" + (f"/fold{fold}" if fold >= 0 else "")
     user_file = _user_file(recipe)
@@ -136,7 +150,7 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
     config = {"task": task_name, "model": model_name, "dataset": dataset_cls.name, "profile": profile,
               "seed": seed, "device": device, "params": recipe.params, "data": recipe.data}
     prints = fingerprint(config, {"dataset": dataset_cls.name, **facts})
-    resume_id = tracking.find_resumable(task_name, run_name, prints) if resume else None
+    resume_id = tracking.find_resumable(task_name, run_name, prints) if resume and rank == 0 else None
     if resume and not resume_id:
         echo(f"no unfinished run named {run_name} to resume; starting a new one")
 
@@ -144,26 +158,34 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
     data = dataset_cls(**recipe.data)
     splits = {name: data.load(name) for name in SPLITS}
     info = data.info()
+    _seed(seed)  # a model may draw its initial weights when it is built
     model = model_cls(**recipe.params)
     tags = {"task": task_name, "model": model_name, "dataset": dataset_name, "provenance": provenance,
             "profile": profile, "seed": seed, "device": device, "fold": fold, **prints,
             **({"dataset.reader": dataset_cls.name} if user_file else {}),
             **{f"data.{k}": v for k, v in facts.items() if k != "provenance"},
             "ceiling": str(model_cls.needs_truth).lower(), "overrides": json.dumps(sorted(overrides)) if overrides else "",
-            **provenance_tags(registry, task_name, model_entry, dataset_entry, recipe)}
+            **provenance_tags(registry, task_name, model_entry, dataset_entry, recipe),
+            "devices": devices, "nodes": nodes, "strategy": strategy, "precision": precision}
 
-    with tracking.start_run(task_name, run_name, tags, run_id=resume_id,
-                            system_metrics=device.startswith("cuda")) as tracker:
+    with (tracking.start_run(task_name, run_name, tags, run_id=resume_id, system_metrics=device.startswith("cuda"))
+          if rank == 0 else nullcontext(_Silent())) as tracker:
         tracker.log_params(recipes.flatten({k: v for k, v in config.items() if k != "task"}))
         tracker.log_params({f"data.n_{name}": len(split) for name, split in splits.items()})
         log_data_inputs(tracker, dataset_cls.name, recipe.data, info, splits)
         tracker.log_params({f"data.info.{k}": v for k, v in info.items()})
 
         _seed(seed)
-        context = FitContext(tracker=tracker, device=device, seed=seed,
-                             checkpoint_dir=tracking.checkpoint_dir(tracker.run_id), resume=resume_id is not None)
-        echo(f"[{run_name}] fitting on {len(splits['train'])} train / {len(splits['val'])} val ({device})")
+        run_id, resumed = tracker.run_id, resume_id is not None
+        if distributed:  # every rank checkpoints and resumes in rank 0's run
+            run_id, resumed = training.fabric_for(context).broadcast((run_id, resumed))
+        context.tracker = tracker if rank == 0 else None
+        context.checkpoint_dir, context.resume = tracking.checkpoint_dir(run_id), resumed
+        echo(f"[{run_name}] fitting on {len(splits['train'])} train / {len(splits['val'])} val ({device}"
+             + (f", {devices} × {nodes} processes, {strategy})" if distributed else ")"))
         model.fit(splits["train"], splits["val"], context)
+        if rank:
+            return None, run_id
 
         predictions = {}
         for name in SPLITS:
@@ -266,6 +288,15 @@ def log_data_inputs(tracker, name: str, data_params: dict, info: dict, splits: d
     for split_name, split in splits.items():
         digest = hashlib.sha256((base + split_name).encode() + np.asarray(split.ids).tobytes()).hexdigest()[:16]
         tracker.log_dataset(name, digest, source, context=split_name)
+
+
+class _Silent:
+    """The tracker of ranks other than 0: they do not talk to MLflow."""
+
+    run_id = None
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
 
 
 def _seed(seed: int) -> None:

@@ -146,14 +146,17 @@ def check_reachable(timeout: float = 5.0, consequence: str = "nothing was traine
 
 
 def checkpoint_dir(run_id: str) -> Path:
-    """Where a run's checkpoints live: beside a SQLite store (``<store folder>/.astrozoo/checkpoints/<run id>``),
-    else in the cache under a folder named for the store, so any working folder finds them."""
+    """Where a run's checkpoints live: ``$ASTROZOO_CHECKPOINTS/<run id>`` if set, else beside a
+    SQLite store (``<store folder>/.astrozoo/checkpoints/<run id>``), else in the cache under a
+    folder named for the store, so any working folder finds them."""
     return checkpoint_root() / run_id
 
 
 def checkpoint_root() -> Path:
     import hashlib
 
+    if os.environ.get("ASTROZOO_CHECKPOINTS"):  # a folder every node of a multi-node run shares
+        return Path(os.environ["ASTROZOO_CHECKPOINTS"])
     uri = tracking_uri()
     if uri.startswith("sqlite:///"):
         return Path(uri.removeprefix("sqlite:///")).resolve().parent / ".astrozoo" / "checkpoints"
@@ -234,8 +237,9 @@ class Tracker:
         if fresh:
             self.mlflow.log_params(fresh)
 
-    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
-        self.mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None, timestamp: int | None = None) -> None:
+        """``timestamp`` (ms) makes a repeated call idempotent: the store keeps one row."""
+        self.mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step, timestamp=timestamp)
 
     def log_artifact(self, path, folder: str | None = None) -> None:
         self.mlflow.log_artifact(str(path), artifact_path=folder)

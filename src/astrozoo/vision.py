@@ -243,7 +243,7 @@ class ImageClassifier(Model):
         self.before_training(optimizer, batches, loss, context)
         self.history = fit(self.network, optimizer, batches=batches, loss=loss, validate=validate,
                            epochs=p["epochs"], context=context, patience=p["patience"] or None,
-                           callbacks=callbacks, desc=f"{self.name}")
+                           callbacks=callbacks, desc=f"{self.name}", generators=[generator])
         self.network.to("cpu").eval()
         return self
 

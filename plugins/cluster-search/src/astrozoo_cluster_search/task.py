@@ -9,17 +9,22 @@ from pathlib import Path
 import numpy as np
 
 from astrozoo.interfaces import RunResult, Split, Task
-from astrozoo.lazy import lazy_import
 from astrozoo_cluster_search import table
 
-figures = lazy_import("astrozoo_cluster_search.figures")  # matplotlib and astropy, when a report is drawn
 
 MAP_STRIDE = 8  # px between the centres of the windows slid over the sky field
 
 
+def _figures():
+    """astrozoo_cluster_search.figures (matplotlib and astropy), imported when a run is scored or drawn, not at start-up."""
+    from astrozoo_cluster_search import figures
+
+    return figures
+
+
 def probability_map(model, field: np.ndarray, size: int, stride: int = MAP_STRIDE) -> tuple[np.ndarray, np.ndarray]:
     """Class probabilities of every ``size``-px window of a preprocessed (C, H, W) field."""
-    windows, centres = figures.sliding_windows(field, size, stride)
+    windows, centres = _figures().sliding_windows(field, size, stride)
     split = Split("sky-field", np.arange(len(windows)), np.zeros(len(windows), np.int64), {"images": windows})
     return np.asarray(model.predict(split)), centres
 
@@ -29,17 +34,17 @@ def report(result: RunResult, outdir: Path) -> list[Path]:
     split = result.splits["test"]
     cat, band = split.data["catalogue"], split.data["band"]
     title = f"{result.model_name} on {result.config.get('dataset', band)} (test)"
-    paths = [figures.predicted_per_kind(cat["kind"], test["y_pred"], outdir / "predicted_per_type.png", title)]
+    paths = [_figures().predicted_per_kind(cat["kind"], test["y_pred"], outdir / "predicted_per_type.png", title)]
     clusters = test["y_true"] == 0
     if clusters.sum() >= 5:
-        paths.append(figures.recall_by_redshift(cat["z"][clusters], cat["m500"][clusters], test["y_pred"][clusters],
+        paths.append(_figures().recall_by_redshift(cat["z"][clusters], cat["m500"][clusters], test["y_pred"][clusters],
                                                 outdir / "recall_by_redshift.png", f"recall: {title}"))
     model = getattr(result, "model", None)  # the fitted model, where the core hands it over
     if model is not None and "sky_field" in split.data:
         field, table = split.data["sky_field"]()
         size = int(split.data["image_size"])
         probs, centres = probability_map(model, field, size)
-        paths.append(figures.probability_maps(field, table, probs, centres, outdir / "probability_map.png", band,
+        paths.append(_figures().probability_maps(field, table, probs, centres, outdir / "probability_map.png", band,
                                               f"{result.model_name}: probability maps over a mock {band} field"))
     return paths
 

@@ -5,17 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from astrozoo.interfaces import RunResult, Task
-from astrozoo.lazy import lazy_import
 
-figures = lazy_import("astrozoo_halo_mass.figures")  # matplotlib, when a report is drawn
+
+def _figures():
+    """astrozoo_halo_mass.figures (matplotlib), imported when a run is scored or drawn, not at start-up."""
+    from astrozoo_halo_mass import figures
+
+    return figures
 
 
 def report(result: RunResult, outdir: Path) -> list[Path]:
     test = result.predictions["test"]
     log_mstar = result.splits["test"].data["columns"]["log_mstar"]
     return [
-        figures.split_figure(result.splits, outdir / "fig1_split.png"),
-        figures.predicted_vs_true(test["y_true"], test["y_pred"], log_mstar, outdir / "fig2_predicted_vs_true.png",
+        _figures().split_figure(result.splits, outdir / "fig1_split.png"),
+        _figures().predicted_vs_true(test["y_true"], test["y_pred"], log_mstar, outdir / "fig2_predicted_vs_true.png",
                           title=f"{result.model_name} (test)"),
     ]
 

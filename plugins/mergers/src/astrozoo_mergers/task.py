@@ -18,17 +18,34 @@ import numpy as np
 
 from astrozoo.interfaces import RunResult, Task
 
-from astrozoo.lazy import lazy_import
 
 from .tables import tables as paper_tables
 
 # scikit-learn, matplotlib and torch, imported when a run is scored or drawn
-evaluation = lazy_import("astrozoo_mergers.evaluation")
-figures = lazy_import("astrozoo_mergers.figures")
-occlusion = lazy_import("astrozoo_mergers.occlusion")
 
 METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1", "pre_merger_accuracy", "ongoing_merger_accuracy",
            "post_merger_accuracy", "non_merger_accuracy")
+
+
+def _evaluation():
+    """astrozoo_mergers.evaluation (scikit-learn), imported when a run is scored or drawn, not at start-up."""
+    from astrozoo_mergers import evaluation
+
+    return evaluation
+
+
+def _figures():
+    """astrozoo_mergers.figures (matplotlib), imported when a run is scored or drawn, not at start-up."""
+    from astrozoo_mergers import figures
+
+    return figures
+
+
+def _occlusion():
+    """astrozoo_mergers.occlusion (torch), imported when a run is scored or drawn, not at start-up."""
+    from astrozoo_mergers import occlusion
+
+    return occlusion
 
 
 def _example_rows(columns: dict, y_score: np.ndarray, per_group: int = 2) -> list[tuple[int, str]]:
@@ -57,24 +74,24 @@ def report(result: RunResult, outdir: Path) -> list[Path]:
     outdir = Path(outdir)
     test, val = result.predictions["test"], result.predictions["val"]
     y, score = np.asarray(test["y_true"]).astype(int), np.asarray(test["y_pred"], dtype=float)
-    threshold = float(result.metrics.get("threshold", evaluation.equal_pr_threshold(val["y_true"], val["y_pred"])))
+    threshold = float(result.metrics.get("threshold", _evaluation().equal_pr_threshold(val["y_true"], val["y_pred"])))
     split = result.splits["test"]
     columns = split.data["columns"]
     seed = int(result.config.get("seed", 0))
     name = result.model_name
     paths = [
-        figures.roc_curve(y, score, outdir / "roc.png", f"{name}: ROC (test)"),
-        figures.confusion(y, score, threshold, outdir / "confusion_matrix.png",
+        _figures().roc_curve(y, score, outdir / "roc.png", f"{name}: ROC (test)"),
+        _figures().confusion(y, score, threshold, outdir / "confusion_matrix.png",
                           f"{name}: threshold {threshold:.2f} (P = R on validation)"),
-        figures.versus_threshold(evaluation.versus_threshold(y, score), threshold, outdir / "metrics_vs_threshold.png",
+        _figures().versus_threshold(_evaluation().versus_threshold(y, score), threshold, outdir / "metrics_vs_threshold.png",
                                  f"{name}: metrics vs threshold (test)"),
     ]
-    tables = evaluation.binned(test, columns, threshold, seed=seed)
-    paths.append(figures.per_redshift(tables, outdir / "metrics_per_redshift.png", f"{name}: per redshift bin (test)"))
-    paths.append(figures.per_time(tables, outdir / "merger_fraction_per_time.png", f"{name}: per merger time (test)"))
+    tables = _evaluation().binned(test, columns, threshold, seed=seed)
+    paths.append(_figures().per_redshift(tables, outdir / "metrics_per_redshift.png", f"{name}: per redshift bin (test)"))
+    paths.append(_figures().per_time(tables, outdir / "merger_fraction_per_time.png", f"{name}: per merger time (test)"))
     ellip = np.asarray(columns["sersic_ellip"], dtype=float)
-    tables["ellipticity"] = evaluation.balanced_ellipticity(y, score, ellip, threshold, seed=seed)
-    paths.append(figures.ellipticity(y, ellip, tables["ellipticity"], outdir / "ellipticity_bins.png",
+    tables["ellipticity"] = _evaluation().balanced_ellipticity(y, score, ellip, threshold, seed=seed)
+    paths.append(_figures().ellipticity(y, ellip, tables["ellipticity"], outdir / "ellipticity_bins.png",
                                      f"{name}: Sérsic ellipticity of the central galaxy (test)"))
     bins = outdir / "mergers_bins.json"
     bins.write_text(json.dumps(_finite(tables), indent=1))
@@ -85,7 +102,7 @@ def report(result: RunResult, outdir: Path) -> list[Path]:
         rows = _example_rows(columns, score)
         if rows:
             images = {v: fn()[[r for r, _ in rows]] for v, fn in views.items()}
-            paths.append(figures.examples(images, [c for _, c in rows], outdir / "examples.png",
+            paths.append(_figures().examples(images, [c for _, c in rows], outdir / "examples.png",
                                           "raw / Sérsic model / residual (test; display stretch x^0.2)"))
     paths += _occlusion(result, split, y, score, threshold, outdir)
     return paths
@@ -101,17 +118,17 @@ def _occlusion(result, split, y, score, threshold, outdir) -> list[Path]:
     if n <= 0:
         return []
     try:
-        chosen = occlusion.choose_examples(y, score, split.data["columns"]["stage"], threshold, n)
+        chosen = _occlusion().choose_examples(y, score, split.data["columns"]["stage"], threshold, n)
         if not chosen:
             return []
         images_of_view = split.data["views"][view]() if split.data.get("views") else split.data["images"]()
         images = images_of_view[[r for r, _ in chosen]]
         stride = int(p.get("occlusion_stride", 1))
-        maps = np.stack([occlusion.occlusion_map(model, image, view, stride=stride, seed=i) for i, image in enumerate(images)])
+        maps = np.stack([_occlusion().occlusion_map(model, image, view, stride=stride, seed=i) for i, image in enumerate(images)])
     except Exception as exc:  # a report figure must not lose a finished run
         print(f"mergers: occlusion maps skipped ({type(exc).__name__}: {exc})", file=sys.stderr)
         return []
-    return [figures.occlusion_maps(images, maps, [c for _, c in chosen], outdir / "occlusion.png",
+    return [_figures().occlusion_maps(images, maps, [c for _, c in chosen], outdir / "_occlusion().png",
                                    f"{result.model_name} ({view}): 8×8 box, stride {stride}")]
 
 
@@ -127,6 +144,6 @@ TASK = Task(
     description="Merger vs non-merger from HSC-like images: CNNs on raw, Sérsic-model and residual images "
                 "(Chudy et al.)",
     report=report,
-    evaluate=lambda predictions, splits: evaluation.evaluate(predictions, splits),
+    evaluate=lambda predictions, splits: _evaluation().evaluate(predictions, splits),
     tables=paper_tables,
 )

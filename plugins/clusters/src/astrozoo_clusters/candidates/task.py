@@ -16,11 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from astrozoo.interfaces import RunResult, Task
-from astrozoo.lazy import lazy_import
 from astrozoo_clusters.candidates.mock import CLUSTER_CLASSES, SHORT
 from astrozoo_clusters.tables import candidate_tables, class_key
 
-figures = lazy_import("astrozoo_clusters.figures")  # matplotlib and scikit-learn, when a report is drawn
+
+def _figures():
+    """astrozoo_clusters.figures (matplotlib and scikit-learn), imported when a run is scored or drawn, not at start-up."""
+    from astrozoo_clusters import figures
+
+    return figures
 
 
 def evaluate(predictions: dict, splits: dict) -> dict[str, float]:
@@ -30,7 +34,7 @@ def evaluate(predictions: dict, splits: dict) -> dict[str, float]:
     y_pred = np.asarray(test["y_pred"], dtype=float)
     if y_pred.ndim != 2:
         return {}
-    rows = figures.one_vs_all_scores(test["y_true"], y_pred, y_pred.shape[1])
+    rows = _figures().one_vs_all_scores(test["y_true"], y_pred, y_pred.shape[1])
     names = splits["test"].data.get("class_names", SHORT)
     out = {f"ova_{score}_{class_key(name)}": row[score]
            for name, row in zip(names, rows) for score in ("accuracy", "precision", "recall", "auc")
@@ -44,18 +48,18 @@ def report(result: RunResult, outdir: Path) -> list[Path]:
     split = result.splits["test"]
     names = split.data.get("class_names", SHORT)
     title = f"{result.model_name} (test)"
-    paths = [figures.roc_figure(test["y_true"], test["y_pred"], names, outdir / "roc.png", title),
-             figures.confusion_figure(test["y_true"], test["y_pred"], names, outdir / "confusion.png", title)]
+    paths = [_figures().roc_figure(test["y_true"], test["y_pred"], names, outdir / "roc.png", title),
+             _figures().confusion_figure(test["y_true"], test["y_pred"], names, outdir / "confusion.png", title)]
     if test["y_pred"].ndim == 2:
-        rows = figures.one_vs_all_scores(test["y_true"], test["y_pred"], test["y_pred"].shape[1])
-        paths.append(figures.per_class_table_figure(rows, names, outdir / "table6_one_vs_all.png",
+        rows = _figures().one_vs_all_scores(test["y_true"], test["y_pred"], test["y_pred"].shape[1])
+        paths.append(_figures().per_class_table_figure(rows, names, outdir / "table6_one_vs_all.png",
                                                     f"{result.model_name}: one vs all (test)"))
     images = split.data["images"]
-    paths.append(figures.examples_figure(images() if callable(images) else images, test["y_true"], test["y_pred"],
+    paths.append(_figures().examples_figure(images() if callable(images) else images, test["y_true"], test["y_pred"],
                                          names, outdir / "examples.png"))
     shares = split.data.get("volunteer_shares")
     if shares is not None:
-        paths.append(figures.volunteer_figure(split.data["expert_class"], shares, CLUSTER_CLASSES, SHORT,
+        paths.append(_figures().volunteer_figure(split.data["expert_class"], shares, CLUSTER_CLASSES, SHORT,
                                               outdir / "volunteers_vs_experts.png"))
     return paths
 

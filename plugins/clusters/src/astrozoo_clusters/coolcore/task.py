@@ -15,14 +15,19 @@ import numpy as np
 
 from astrozoo.interfaces import RunResult, Task
 from astrozoo.metrics.classification import to_labels
-from astrozoo.lazy import lazy_import
 from astrozoo_clusters.coolcore.physics import CLASSES
 from astrozoo_clusters.metrics import class_bacc, class_f1, class_precision, class_recall
 from astrozoo_clusters.tables import cool_core_tables
 
-figures = lazy_import("astrozoo_clusters.figures")  # matplotlib and scikit-learn, when a report is drawn
 
 CAM_MIN_PROBABILITY = 0.9  # Su et al. average the CAMs of test clusters predicted right with p > 0.9
+
+
+def _figures():
+    """astrozoo_clusters.figures (matplotlib and scikit-learn), imported when a run is scored or drawn, not at start-up."""
+    from astrozoo_clusters import figures
+
+    return figures
 
 
 def per_class_rows(y_true, y_pred) -> list[dict]:
@@ -49,19 +54,19 @@ def report(result: RunResult, outdir: Path) -> list[Path]:
     test = result.predictions["test"]
     split = result.splits["test"]
     title = f"{result.model_name} (test)"
-    paths = [figures.confusion_figure(test["y_true"], test["y_pred"], CLASSES, outdir / "confusion.png", title),
-             figures.per_class_table_figure(per_class_rows(test["y_true"], test["y_pred"]), CLASSES,
+    paths = [_figures().confusion_figure(test["y_true"], test["y_pred"], CLASSES, outdir / "confusion.png", title),
+             _figures().per_class_table_figure(per_class_rows(test["y_true"], test["y_pred"]), CLASSES,
                                             outdir / "per_class.png", title)]
     from astrozoo_clusters.models.baselines import concentration
 
     columns = {k: np.concatenate([result.splits[s].data["columns"][k] for s in ("train", "val", "test")])
                for k in ("ne0", "tcool", "label")}
     csb = np.concatenate([concentration(result.splits[s]) for s in ("train", "val", "test")])
-    paths.append(figures.cooling_figure(columns, csb, outdir / "tcool_vs_baselines.png"))
+    paths.append(_figures().cooling_figure(columns, csb, outdir / "tcool_vs_baselines.png"))
     model = getattr(result, "model", None)  # the fitted model, where the core hands it over
     if model is not None and hasattr(model, "class_activation_maps"):
         maps, note = mean_cams(model, split, test["y_pred"])
-        paths.append(figures.cam_figure(maps, split.data["pixel_kpc"], outdir / "cam_per_class.png",
+        paths.append(_figures().cam_figure(maps, split.data["pixel_kpc"], outdir / "cam_per_class.png",
                                         f"{result.model_name}: mean CAM of test clusters ({note})"))
     return paths
 

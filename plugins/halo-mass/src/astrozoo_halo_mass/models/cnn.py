@@ -98,7 +98,8 @@ class CNN(NeuralRegressor):
             net, optimizer, batches=lambda: image_batches(images, p, generator, mstar, y),
             loss=lambda b: regression_loss(net(b[0], b[1]), b[2]),
             validate=lambda: regression_loss(net(None, v_mstar, net.encoder.chunked(v_images)), v_y),
-            epochs=p["epochs"], context=context, patience=p["patience"] or None, desc=self.name)
+            epochs=p["epochs"], context=context, patience=p["patience"] or None, desc=self.name,
+            generators=[generator])
         self.net.to("cpu").eval()
         return self
 

@@ -12,6 +12,7 @@ AdamW, lr 5e-4, weight decay 1e-3, 500 epochs.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -118,9 +119,8 @@ class CNNGNN(NeuralRegressor):
             return gnn
         gnn = GNN(epochs=p["gnn_epochs"], lr=p["gnn_lr"], weight_decay=p["gnn_weight_decay"],
                   **{k: p[k] for k in GNN_KEYS})
-        sub = FitContext(tracker=PrefixedTracker(context.tracker, "gnn_") if context.tracker else None,
-                         device=context.device, seed=context.seed, resume=context.resume,
-                         checkpoint_dir=Path(context.checkpoint_dir) / "gnn" if context.checkpoint_dir else None)
+        sub = replace(context, tracker=PrefixedTracker(context.tracker, "gnn_") if context.tracker else None,
+                      checkpoint_dir=Path(context.checkpoint_dir) / "gnn" if context.checkpoint_dir else None)
         return gnn.fit(train, val, sub)
 
     def fit(self, train: Split, val: Split, context: FitContext) -> "CNNGNN":
@@ -163,7 +163,7 @@ class CNNGNN(NeuralRegressor):
 
         self.history = fit(net, optimizer, batches=batches, loss=loss, validate=validate, epochs=p["epochs"],
                            context=context, patience=p["patience"] or None, callbacks=[schedule],
-                           desc=self.name)
+                           desc=self.name, generators=[cluster_batches.generator])
         self.unfrozen_at = schedule.unfrozen_at
         if context.tracker is not None:
             context.tracker.log_metrics({"unfrozen_at_epoch": -1 if self.unfrozen_at is None else self.unfrozen_at})

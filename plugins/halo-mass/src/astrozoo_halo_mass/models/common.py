@@ -126,8 +126,8 @@ class PrefixedTracker:
     def __init__(self, tracker, prefix: str):
         self.tracker, self.prefix = tracker, prefix
 
-    def log_metrics(self, metrics: dict, step: int | None = None) -> None:
-        self.tracker.log_metrics({self.prefix + k: v for k, v in metrics.items()}, step=step)
+    def log_metrics(self, metrics: dict, step: int | None = None, **kwargs) -> None:
+        self.tracker.log_metrics({self.prefix + k: v for k, v in metrics.items()}, step=step, **kwargs)
 
     def __getattr__(self, name):
         return getattr(self.tracker, name)

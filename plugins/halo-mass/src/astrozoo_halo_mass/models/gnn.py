@@ -182,7 +182,8 @@ class GNN(NeuralRegressor):
             net, optimizer, batches=batches,
             loss=lambda b: regression_loss(net(b.mstar, b.edge_index, b.edge_attr), b.y),
             validate=lambda: regression_loss(net(g_val.mstar, g_val.edge_index, g_val.edge_attr), g_val.y),
-            epochs=p["epochs"], context=context, patience=p["patience"] or None, desc=self.name)
+            epochs=p["epochs"], context=context, patience=p["patience"] or None, desc=self.name,
+            generators=[batches.generator])
         self.net.to("cpu").eval()
         return self
 
