@@ -30,20 +30,21 @@ def critical_density(z=0.0, unit: str = "Msun / Mpc3"):
     return PLANCK15.critical_density(z).to(unit).value
 
 
-def overdensity_radius(mass, z=0.0, delta: float = 500.0, unit: str = "Mpc"):
-    """R_Δc: the radius inside which the mean density is Δ ρ_c(z), M = (4π/3) Δ ρ_c R³."""
-    rho_c = critical_density(z, f"Msun / {unit}3")
+def overdensity_radius(mass, z=0.0, delta: float = 500.0, unit: str = "Mpc", rho_c=None):
+    """R_Δc: the radius inside which the mean density is Δ ρ_c(z), M = (4π/3) Δ ρ_c R³.
+    ``rho_c`` [Msun/unit³], when already known (e.g. from :func:`tabulated`), replaces ρ_c(z)."""
+    rho_c = critical_density(z, f"Msun / {unit}3") if rho_c is None else rho_c
     return (3 * np.asarray(mass, float) / (4 * np.pi * delta * rho_c)) ** (1 / 3)
 
 
-def r500(mass, z=0.0, unit: str = "Mpc"):
+def r500(mass, z=0.0, unit: str = "Mpc", rho_c=None):
     """R500c of M500c [Msun]."""
-    return overdensity_radius(mass, z, 500.0, unit)
+    return overdensity_radius(mass, z, 500.0, unit, rho_c)
 
 
-def r200(mass, z=0.0, unit: str = "Mpc"):
+def r200(mass, z=0.0, unit: str = "Mpc", rho_c=None):
     """R200c of M200c [Msun]."""
-    return overdensity_radius(mass, z, 200.0, unit)
+    return overdensity_radius(mass, z, 200.0, unit, rho_c)
 
 
 def kpc_per_arcsec(z):
