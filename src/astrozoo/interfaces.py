@@ -219,6 +219,10 @@ class Model(ABC):
         """The same as :meth:`get_params` (a fresh dict: change a parameter by its attribute)."""
         return self.get_params()
 
+    def __setstate__(self, state: dict) -> None:
+        old = state.pop("params", None) or {}  # pickled before parameters became attributes
+        self.__dict__.update({**old, **state})
+
     @abstractmethod
     def fit(self, train: Split, val: Split, context: FitContext) -> "Model": ...
 

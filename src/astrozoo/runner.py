@@ -118,12 +118,17 @@ def run_many(task_name: str, model_name: str, *, seeds=(0,), folds: int = 0, ove
     import itertools
 
     if folds:
-        card = recipes.resolve(task_name, model_name, profile, overrides)
-        if "fold" not in card.data:
-            from astrozoo.errors import AstrozooError
+        from astrozoo.data.splits import check_fold
+        from astrozoo.errors import AstrozooError
 
-            raise AstrozooError(f"--folds: the {task_name}/{model_name} recipe has no data.fold, "
-                                "so its dataset does not offer cross-validation folds")
+        card = recipes.resolve(task_name, model_name, profile, overrides, kwargs.get("dataset"))
+        registry = get_registry()
+        dataset_cls = registry.dataset(task_name, card.dataset or registry.task(task_name).default_dataset)
+        if not dataset_cls.folds:
+            able = [n for n, c in registry.datasets.items() if c.task == task_name and c.folds]
+            raise AstrozooError(f"--folds: dataset {dataset_cls.name!r} offers no cross-validation folds; "
+                                f"datasets of {task_name!r} that do: {', '.join(able) or 'none'}")
+        check_fold(0, folds)
     tags = {"task": task_name, "model": model_name, "profile": profile, "role": "parent",
             "seeds": len(seeds), "folds": folds}
     name = f"{task_name}/{model_name}/{profile}/" + (f"{folds}-fold" if folds else f"{len(seeds)} seeds")

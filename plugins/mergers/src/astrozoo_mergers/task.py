@@ -88,20 +88,17 @@ def report(result: RunResult, outdir: Path) -> list[Path]:
 
 def _occlusion(result, split, y, score, threshold, outdir) -> list[Path]:
     model = result.model
-    if model is None or not hasattr(model, "p"):  # not an image model (e.g. the oracle)
-        return []
-    p = model.p
-    view = p.get("view") or "raw"
-    n = int(p.get("occlusion_examples", 5))
+    n = int(getattr(model, "occlusion_examples", 0))  # image models declare it; the oracle does not
     if n <= 0:
         return []
+    view = getattr(model, "view", "") or "raw"
     try:
         chosen = choose_examples(y, score, split.data["columns"]["stage"], threshold, n)
         if not chosen:
             return []
         images_of_view = split.data["views"][view]() if split.data.get("views") else split.data["images"]()
         images = images_of_view[[r for r, _ in chosen]]
-        stride = int(p.get("occlusion_stride", 1))
+        stride = int(model.occlusion_stride)
         maps = np.stack([occlusion_map(model, image, view, stride=stride, seed=i) for i, image in enumerate(images)])
     except Exception as exc:  # a report figure must not lose a finished run
         print(f"mergers: occlusion maps skipped ({type(exc).__name__}: {exc})", file=sys.stderr)
