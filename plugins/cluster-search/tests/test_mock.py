@@ -111,3 +111,16 @@ def test_datasets_split_and_validate(cache, tmp_path):
         MockIR(path=str(bad)).load("train")
     with pytest.raises(AstrozooError, match="unknown scaling"):
         MockIR(scaling="sqrt")
+
+
+def test_data_generate_writes_a_file_the_dataset_reads(tmp_path, capsys):
+    from astrozoo.cli import main
+
+    path = tmp_path / "mw.h5"
+    with pytest.raises(SystemExit) as info:
+        main(["data", "generate", "cluster-search", "--dataset", "mock-microwave", "--seed", "2",
+              "--set", "n_per_class=10", "--set", "image_size=16", "-o", str(path)])
+    assert info.value.code == 0 and f"wrote {path}" in capsys.readouterr().out
+    data = MockMicrowave(seed=2, n_per_class=10, image_size=16, path=str(path))
+    assert sum(len(data.load(s)) for s in ("train", "val", "test")) == 30
+    assert data.load("test").data["images"]().shape[1:] == (3, 16, 16)  # f090, f150 and their difference

@@ -238,3 +238,34 @@ def test_cli_cool_core_labels_not_matching_images_is_one_line_error(tmp_path, st
                                 "--set", f"data.image_size={size}", "--set", "data.n_folds=4"], capsys)
         assert code == 2 and message in err, err
         assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+# -- the data life-cycle ----------------------------------------------------------------------------
+def test_data_generate_writes_each_tasks_mock(tmp_path, capsys):
+    from astrozoo_clusters.candidates.dataset import MockXClass
+    from astrozoo_clusters.coolcore.dataset import MockCoolCore
+
+    for task, sets in (("cool-core", ["box_mpc=100.0", "image_size=16"]),
+                       ("cluster-candidates", ["n_objects=30", "image_size=16", "votes_per_object=5"])):
+        args = ["data", "generate", task, "-o", str(tmp_path / f"{task}.h5")] + [a for s in sets for a in ("--set", s)]
+        code, out, err = run_cli(args, capsys)
+        assert code == 0 and f"wrote {tmp_path / task}.h5" in out, err
+    folds = MockCoolCore(image_size=16, path=str(tmp_path / "cool-core.h5"), n_folds=3, fold=1)
+    assert folds.load("test").data["images"]().shape[1:] == (1, 16, 16)
+    candidates = MockXClass(n_objects=30, image_size=16, path=str(tmp_path / "cluster-candidates.h5"))
+    assert sum(len(candidates.load(s)) for s in ("train", "val", "test")) == 30
+
+
+def test_converted_xclass_archive_is_rebuilt_when_a_file_changes(tmp_path, monkeypatch):
+    import os
+
+    from astrozoo_clusters.candidates.dataset import XClass
+
+    monkeypatch.setenv("ASTROZOO_CACHE", str(tmp_path / "cache"))
+    folder = write_xclass(tmp_path, n_train=6, n_test=4)
+    first = XClass(path=str(folder), image_size=32).data_file()
+    assert XClass(path=str(folder), image_size=32).data_file() == first  # converted once
+    labels = folder / "train.csv"
+    os.utime(labels, ns=(labels.stat().st_atime_ns, labels.stat().st_mtime_ns + 10**9))
+    again = XClass(path=str(folder), image_size=32).data_file()
+    assert again != first and again.exists()
