@@ -12,6 +12,7 @@ from astrozoo.data import store
 from astrozoo.data.splits import fold_split, random_split
 from astrozoo.errors import AstrozooError
 from astrozoo.interfaces import Dataset, Model, Split, Task
+from astrozoo.testing import run_cli
 
 CALLS = []
 
@@ -131,13 +132,9 @@ def test_a_mock_is_generated_once_and_again_when_its_version_changes(toy, monkey
 
 
 def test_data_generate_writes_the_cache_or_a_file(toy, capsys):
-    from astrozoo.cli import main
-
     def cli(*args):
-        with pytest.raises(SystemExit) as info:
-            main(list(args))
-        out = capsys.readouterr()
-        return info.value.code, out.out + out.err
+        code, out, err = run_cli(args, capsys)
+        return code, out + err
 
     code, out = cli("data", "generate", "toy", "--set", "n=25", "-o", "toy.h5")
     assert code == 0 and "wrote toy.h5" in out and len(store.read("toy.h5", "catalogue")[0]["x"]) == 25
@@ -152,7 +149,6 @@ def test_data_generate_writes_the_cache_or_a_file(toy, capsys):
 # -- K folds --------------------------------------------------------------------------------------------
 def test_folds_run_for_a_dataset_with_folds_and_fail_in_one_line_otherwise(toy, capsys):
     from astrozoo import runner
-    from astrozoo.cli import main
 
     runner.run_many("toy", "slope", folds=3, echo=lambda *_: None)
     import mlflow
@@ -161,10 +157,8 @@ def test_folds_run_for_a_dataset_with_folds_and_fail_in_one_line_otherwise(toy, 
     children = runs[runs["tags.mlflow.parentRunId"].notna()]
     assert sorted(children["params.data.fold"].astype(int)) == [0, 1, 2]
     assert sorted(children["params.data.n_test"].astype(int)) == [20, 20, 20]  # each fold tests a third
-    with pytest.raises(SystemExit) as info:
-        main(["run", "toy", "--model", "slope", "--dataset", "toy-real", "--folds", "3"])
-    err = capsys.readouterr().err
-    assert info.value.code == 2 and "dataset 'toy-real' offers no cross-validation folds" in err
+    code, _, err = run_cli(["run", "toy", "--model", "slope", "--dataset", "toy-real", "--folds", "3"], capsys)
+    assert code == 2 and "dataset 'toy-real' offers no cross-validation folds" in err
     assert "that do: toy-mock" in err and len(err.strip().splitlines()) == 1
     with pytest.raises(AstrozooError, match="at least 3 folds"):
         runner.run_many("toy", "slope", folds=2)

@@ -6,7 +6,7 @@ from scipy import integrate
 
 from astrozoo.data import cosmology
 
-from astrozoo_cluster_search import physics as ph
+from astrozoo_cluster_search.mock import physics as ph
 
 
 def test_tsz_spectrum():

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from astrozoo import runner
-from astrozoo.cli import main
 from astrozoo.data.store import DataError
 from astrozoo.registry import get_registry
-from astrozoo_clusters.candidates.xclass import load_folder
+from astrozoo.testing import run_cli
+from astrozoo_clusters.candidates.real import load_folder
 
 TINY_CNN = ["params.epochs=1", "params.batch_size=16"]
 
@@ -51,13 +51,6 @@ def write_xclass(root: Path, n_train=20, n_test=6, size=356, classes=None) -> Pa
                 Image.fromarray(image).save(folder / f"{split}_images" / f"{split}{i:03d}.png")
                 writer.writerow([f"{split}{i:03d}", names[k] if i % 2 else k])
     return folder
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as info:
-        main(args)
-    out = capsys.readouterr()
-    return info.value.code, out.out, out.err
 
 
 # -- the X-CLASS loader ------------------------------------------------------------------------------

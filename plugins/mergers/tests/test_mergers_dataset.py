@@ -110,11 +110,10 @@ def test_normalise_is_linear_to_unit_range():
 
 
 def test_data_generate_writes_the_cache_the_runs_read(cache, tiny, capsys):
-    from astrozoo.cli import main
+    from astrozoo.testing import run_cli
     from astrozoo_mergers.dataset import MockHSC
 
     args = ["data", "generate", "mergers", "--seed", str(tiny["seed"])]
     args += [a for k, v in tiny.items() if k != "seed" for a in ("--set", f"{k}={v}")]
-    with pytest.raises(SystemExit) as info:
-        main(args)
-    assert info.value.code == 0 and f"wrote {MockHSC(**tiny).data_file()}" in capsys.readouterr().out
+    code, out, err = run_cli(args, capsys)
+    assert code == 0 and f"wrote {MockHSC(**tiny).data_file()}" in out, err

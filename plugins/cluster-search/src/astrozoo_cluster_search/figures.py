@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from astrozoo.plots import confusion_matrix, plt, save
-from astrozoo_cluster_search.sky import CLASSES
+from astrozoo_cluster_search.conventions import CLASSES
 
 
 def predicted_per_kind(kinds: np.ndarray, y_pred: np.ndarray, path: Path, title: str = "") -> Path:

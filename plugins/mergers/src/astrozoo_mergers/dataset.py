@@ -26,8 +26,8 @@ from astrozoo.data.splits import SPLITS, grouped_split
 from astrozoo.errors import AstrozooError
 from astrozoo.interfaces import Dataset, Split
 
-from .mock import VERSION as MOCK_VERSION
-from .pipeline import FIT_COLUMNS, VIEWS, asinh_stretch, normalise, robust_sigma
+from astrozoo_mergers.mock import VERSION as MOCK_VERSION
+from astrozoo_mergers.pipeline import FIT_COLUMNS, VIEWS, asinh_stretch, normalise, robust_sigma
 
 REQUIRED = ("image_id", "sequence_id", "label", "stage", "t_merge", "redshift", "z_bin", "fit_ok", "fit_status",
             "sersic_ellip")
@@ -168,8 +168,8 @@ class MergerDataset(Dataset):
 
 # -- the mock ----------------------------------------------------------------------------------------
 def _mock_one(item) -> tuple[dict, dict]:
-    from .mock import PIXSCALE, observe
-    from .pipeline import process_image
+    from astrozoo_mergers.mock import PIXSCALE, observe
+    from astrozoo_mergers.pipeline import process_image
 
     obs, seed, image_size, fit_size, max_sources = item
     image, row = observe(obs, seed)
@@ -207,8 +207,8 @@ class MockHSC(MergerDataset):
     def build(self):
         from astrozoo.data.parallel import parallel_map
 
-        from . import mock
-        from .pipeline import stack
+        from astrozoo_mergers import mock
+        from astrozoo_mergers.pipeline import stack
 
         sequences = mock.draw_sequences(self.n_major, self.n_nonmerger, keep=self.keep, seed=self.seed,
                                         z_range=self.z_range)

@@ -4,16 +4,15 @@ occlusion maps. Each function writes one PNG and returns its path."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 
 from astrozoo import plots
 from astrozoo.plots import plt
 
-from .evaluation import MERGER_WINDOW_GYR, roc_auc
+from astrozoo_mergers.evaluation import MERGER_WINDOW_GYR, roc_auc
 
 _save = partial(plots.save, dpi=110)
 

@@ -12,7 +12,7 @@ def register_tasks(register):
 
 @hookimpl
 def register_datasets(register):
-    from astrozoo_mergers.challenge import MergerChallenge
+    from astrozoo_mergers.real import MergerChallenge
     from astrozoo_mergers.dataset import MockHSC
 
     register(MockHSC)

@@ -18,9 +18,9 @@ import numpy as np
 
 from astrozoo.interfaces import RunResult, Task
 
-from . import evaluation, figures
-from .occlusion import choose_examples, occlusion_map
-from .tables import tables as paper_tables
+from astrozoo_mergers import evaluation, figures
+from astrozoo_mergers.occlusion import choose_examples, occlusion_map
+from astrozoo_mergers.tables import tables as paper_tables
 
 METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1", "pre_merger_accuracy", "ongoing_merger_accuracy",
            "post_merger_accuracy", "non_merger_accuracy")

@@ -32,7 +32,8 @@ from astrozoo.data.splits import check_fold, fold_split, kfold
 from astrozoo.errors import AstrozooError
 from astrozoo.interfaces import Dataset, Split
 from astrozoo_clusters.candidates import volunteers as vol
-from astrozoo_clusters.candidates.mock import CLUSTER_CLASSES, PAPER_SIZE, SHORT, VERSION
+from astrozoo_clusters.candidates.conventions import CLUSTER_CLASSES, PAPER_SIZE, SHORT
+from astrozoo_clusters.candidates.mock import VERSION
 
 CLASS_MODES = ("binary", "multiclass")
 LABEL_SOURCES = ("expert", "volunteer")
@@ -231,7 +232,7 @@ class XClass(CandidateDataset):
     def data_file(self) -> Path:
         """The archive converted once to the HDF5 format, keyed by its files' sizes and
         modification times: a changed archive is converted again."""
-        from astrozoo_clusters.candidates.xclass import find_root, load_folder
+        from astrozoo_clusters.candidates.real import find_root, load_folder
 
         if not self.path:
             raise AstrozooError("dataset xclass needs the unzipped archive: --set data.path=/path/to/Kosiba2020")

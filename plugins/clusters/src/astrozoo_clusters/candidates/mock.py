@@ -44,13 +44,10 @@ import numpy as np
 from scipy.signal import fftconvolve
 
 from astrozoo.data import cosmology
+from astrozoo_clusters.candidates.conventions import CLASSES, CLUSTER_CLASSES, PAPER_SIZE, SHORT  # noqa: F401
 
 VERSION = 2  # bump when the generator changes: cached files carry it in their names
-CLASSES = ("low-z cluster", "high-z cluster", "nearby galaxy", "point source", "other")
-SHORT = ("low-z", "hi-z", "galaxy", "point", "other")
-CLUSTER_CLASSES = (0, 1)
 FIELD_ARCSEC = 420.0
-PAPER_SIZE = 356
 DEFAULT_FRACTIONS = (0.40, 0.26, 0.09, 0.12, 0.13)  # ≈ 1130 clusters : 577 others in the expert set
 OTHER_KINDS = ("edge", "split", "streak", "spurious")
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from astrozoo_cluster_search import physics as ph
-from astrozoo_cluster_search.sky import (CLASSES, IR_SOURCE_KINDS, MW_SOURCE_KINDS, cluster_members,
+from astrozoo_cluster_search.mock import physics as ph
+from astrozoo_cluster_search.mock.sky import (CLASSES, IR_SOURCE_KINDS, MW_SOURCE_KINDS, cluster_members,
                                          ir_source, microwave_source, render_ir, render_microwave)
 
 VERSION = 1  # bump when the generator writes other cutouts: the cache key carries it

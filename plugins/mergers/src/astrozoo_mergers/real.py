@@ -32,8 +32,8 @@ import numpy as np
 
 from astrozoo.data.store import DataError
 
-from .dataset import MergerDataset, _note
-from .mock import STAGES, z_bin
+from astrozoo_mergers.dataset import MergerDataset, _note
+from astrozoo_mergers.conventions import PIXSCALE, STAGES, z_bin
 
 # TNG snapshot redshifts (from the snapshot headers; TNG snapshots 50–91)
 TNG_SNAPSHOT_Z = dict(zip(range(50, 92), (
@@ -78,7 +78,7 @@ def read_image(path: Path) -> np.ndarray:
 def _challenge_one(item) -> tuple:
     from astrozoo.data.morphology import sky_stats
 
-    from .pipeline import process_image
+    from astrozoo_mergers.pipeline import process_image
 
     row, path, psf_fwhm, pixscale, image_size, max_sources, fit_size = item
     try:
@@ -98,7 +98,7 @@ class MergerChallenge(MergerDataset):
     description = "HSC-like TNG merger-challenge images (Margalef-Bentabol et al. 2024): give data.root"
 
     def __init__(self, root: str = "", sample: str = "train", catalogue: str = "", psf_fwhm: float = 0.7,
-                 pixscale: float = 0.168, image_size: int = 128, fit_size: int = 0, max_sources: int = 8,
+                 pixscale: float = PIXSCALE, image_size: int = 128, fit_size: int = 0, max_sources: int = 8,
                  max_bad_fraction: float = 0.05, **kwargs):
         super().__init__(image_size=image_size, root=root, sample=sample, catalogue=catalogue, psf_fwhm=psf_fwhm,
                          pixscale=pixscale, fit_size=fit_size, max_sources=max_sources,
@@ -181,7 +181,7 @@ class MergerChallenge(MergerDataset):
     def build(self):
         from astrozoo.data.parallel import parallel_map
 
-        from .pipeline import stack
+        from astrozoo_mergers.pipeline import stack
 
         labels = self.read_labels()
         cat_path = self.catalogue_file()

@@ -12,9 +12,9 @@ import numpy as np
 
 from astrozoo.data import cosmology
 from astrozoo.data.images import convolve_psf, sersic_image
-from astrozoo_cluster_search import physics as ph
+from astrozoo_cluster_search.conventions import CLASSES  # noqa: F401
+from astrozoo_cluster_search.mock import physics as ph
 
-CLASSES = ("cluster", "source", "random")
 IR_SOURCE_KINDS = ("galaxy", "star", "agn")
 MW_SOURCE_KINDS = ("radio", "dusty")
 
