@@ -109,9 +109,8 @@ def _overrides(text: str) -> list[str]:
 
 def collect(task_name: str, profile: str | None = None, dataset: str | None = None) -> dict:
     """{model: {'runs': [run ids], 'seeds': n, 'provenance': p, metric: (mean, std)}} — for the
-    tasks' own tables: per model one group on ``dataset`` (default: the task's default dataset),
-    the one run with the card's recipe (no ``--set``) if there is one, else the newest."""
-    dataset = dataset or get_registry().task(task_name).default_dataset
+    tasks' own tables: per model one group (on ``dataset`` if given), the one run with the
+    card's recipe (no ``--set``) if there is one, else the newest."""
     table = {}
     for row in groups(task_name, profile, dataset):
         rank = (not (row.overrides or row.data_overrides), row.runs[0].info.start_time)

@@ -8,6 +8,8 @@ contract holds for a random forest and for a CNN+GNN (scikit-learn's fit/predict
 from __future__ import annotations
 
 import copy
+import functools
+import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,12 +164,26 @@ class Dataset(ABC):
 
     ``params`` come from the recipe's ``[data]`` table. Loaders validate what they read and
     raise errors that name the file and the problem.
+
+    Optional, declared here so that the core can ask instead of guessing:
+
+    - **a generator** (mocks): :meth:`generate` writes the data to a file; :meth:`data_file`
+      returns the file the runs read — ``data.path`` when given, else the cache entry keyed by
+      the dataset's name, :meth:`cache_params` and ``version`` (:func:`astrozoo.data.cache.cached`),
+      generated once on first use. ``astrozoo data generate TASK`` calls them.
+    - **K-fold cross-validation**: ``folds = True`` says the dataset takes ``fold`` (−1 = its
+      default split, else 0..n_folds−1) and ``n_folds`` data parameters, so ``astrozoo run
+      --folds K`` can run every fold (see :func:`astrozoo.data.splits.fold_split`).
     """
 
     name: ClassVar[str]
     task: ClassVar[str]
     provenance: ClassVar[str] = "mock"
     description: ClassVar[str] = ""
+    #: the generator's version, part of the cache key: bump it when :meth:`generate` writes other data
+    version: ClassVar[str] = "1"
+    #: whether ``fold`` / ``n_folds`` select cross-validation folds
+    folds: ClassVar[bool] = False
 
     def __init__(self, **params):
         self.params = params
@@ -180,6 +196,31 @@ class Dataset(ABC):
     def info(self) -> dict[str, Any]:
         """Flat facts about the data to log with the run (sizes, seed, file, ...)."""
         return {}
+
+    # -- optional: a generator ------------------------------------------------------------------
+    def generate(self, output: Path) -> Path:
+        """Write this dataset (seeded, deterministic) to ``output`` and return the path. Mocks
+        override it; a dataset without one (real data) raises."""
+        from astrozoo.errors import AstrozooError
+
+        raise AstrozooError(f"dataset {self.name!r} has no generator (it reads existing data)")
+
+    @classmethod
+    def can_generate(cls) -> bool:
+        return cls.generate is not Dataset.generate
+
+    def cache_params(self) -> dict[str, Any]:
+        """The parameters that change what :meth:`generate` writes (the cache key). Default:
+        every parameter but ``path``; override to leave out those applied when loading."""
+        return {k: v for k, v in self.params.items() if k != "path"}
+
+    def data_file(self) -> Path:
+        """``data.path`` when given (it must exist), else this mock's cache file, generated on
+        first use (see :func:`astrozoo.data.cache.cached`)."""
+        from astrozoo.data.cache import cached
+
+        return cached(self.task, self.name, self.cache_params(), self.version, self.generate,
+                      override=self.params.get("path"))
 
 
 @dataclass
@@ -200,7 +241,17 @@ class FitContext:
 
 
 class Model(ABC):
-    """The one model contract. ``params`` come from the recipe's ``[params]`` table.
+    """The one model contract (scikit-learn's estimator, for any model).
+
+    Parameters are declared once, in the subclass's ``__init__`` signature with their
+    defaults; the recipe's ``[params]`` table fills them. The base class binds each to an
+    attribute of the same name before the subclass's ``__init__`` body runs (which may check or
+    normalise them), and :meth:`get_params` / ``params`` read them back. A subclass that extends
+    another model declares its own parameters and passes the rest on with ``**kwargs``::
+
+        class MyCNN(ImageClassifier):
+            def __init__(self, width: int = 32, optimizer: str = "adamw", **kwargs):
+                super().__init__(optimizer=optimizer, **kwargs)
 
     ``fit`` returns self; ``predict`` returns an array of predictions (values for regression,
     probabilities for classification); ``predict_std`` returns a per-sample standard deviation
@@ -213,7 +264,41 @@ class Model(ABC):
     needs_truth: ClassVar[bool] = False  # a ceiling (oracle): sees the task's truth in predict
 
     def __init__(self, **params):
-        self.params = params
+        for key, value in params.items():
+            setattr(self, key, value)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _binding(cls.__dict__["__init__"])
+
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """The declared parameters: this class's ``__init__`` signature, and its parents' while
+        the signature passes ``**kwargs`` on."""
+        names = []
+        for klass in cls.__mro__:
+            if klass is Model or "__init__" not in klass.__dict__:
+                continue
+            signature = inspect.signature(klass.__dict__["__init__"])
+            names += [p.name for p in list(signature.parameters.values())[1:]
+                      if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in names]
+            if not any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+                break
+        return names
+
+    def get_params(self) -> dict[str, Any]:
+        """``{name: value}`` of every declared parameter (see :meth:`param_names`)."""
+        return {name: getattr(self, name) for name in self.param_names()}
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The same as :meth:`get_params` (a fresh dict: change a parameter by its attribute)."""
+        return self.get_params()
+
+    def __setstate__(self, state: dict) -> None:
+        old = state.pop("params", None) or {}  # pickled before parameters became attributes
+        self.__dict__.update({**old, **state})
 
     @abstractmethod
     def fit(self, train: Split, val: Split, context: FitContext) -> "Model": ...
@@ -241,6 +326,23 @@ class Model(ABC):
         from astrozoo import modelfile
 
         return modelfile.load(path, task=task)
+
+
+def _binding(init: Callable) -> Callable:
+    """Wrap a Model subclass's ``__init__`` so that its declared parameters become attributes
+    (defaults filled in) before its body runs; ``inspect.signature`` still shows ``init``'s."""
+    signature = inspect.signature(init)
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        for p in list(signature.parameters.values())[1:]:
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+                setattr(self, p.name, bound.arguments[p.name])
+        init(self, *args, **kwargs)
+
+    return __init__
 
 
 @dataclass

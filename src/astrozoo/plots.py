@@ -1,4 +1,8 @@
-"""Figures shared by every task (matplotlib, Agg backend, PNG files)."""
+"""Figures shared by every task (matplotlib, Agg backend, PNG files): the one place that picks
+the backend. Plugins draw with ``from astrozoo.plots import plt, save`` and reuse the common
+figures here — :func:`confusion_matrix`, :func:`roc`, :func:`predicted_vs_true`,
+:func:`loss_curves` — each writing one PNG and returning its path.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,69 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def save(fig, path, dpi: int = 120) -> Path:
+    """Lay out, write ``path`` (PNG), close the figure, return the path."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return Path(path)
+
+
+def confusion_matrix(counts, row_names, column_names=None, path=None, *, normalise: bool = False,
+                     xlabel: str = "predicted", ylabel: str = "true", title: str = "confusion matrix",
+                     dpi: int = 120, figsize=None, fontsize=None) -> Path:
+    """A heat-map of ``counts`` (rows: true, columns: predicted); ``normalise`` shows each row's
+    fractions with the counts in brackets."""
+    counts = np.asarray(counts)
+    column_names = list(row_names if column_names is None else column_names)
+    n_rows, n_cols = counts.shape
+    shown = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalise else counts
+    fig, ax = plt.subplots(figsize=figsize or (1.1 * n_cols + 2, 1.0 * n_rows + 1.5))
+    ax.imshow(shown, cmap="Blues", **({"vmin": 0, "vmax": 1} if normalise else {}))
+    top = 1.0 if normalise else max(shown.max(), 1)
+    for i in range(n_rows):
+        for j in range(n_cols):
+            text = f"{shown[i, j]:.2f}\n({counts[i, j]})" if normalise else str(counts[i, j])
+            ax.text(j, i, text, ha="center", va="center", fontsize=fontsize,
+                    color="white" if shown[i, j] > top / 2 else "black")
+    ax.set_xticks(range(n_cols), column_names)
+    ax.set_yticks(range(n_rows), list(row_names))
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    plt.setp(ax.get_xticklabels(), rotation=30 if n_cols > 2 else 0, ha="right" if n_cols > 2 else "center")
+    return save(fig, path, dpi)
+
+
+def roc(curves: dict, path, title: str = "ROC (test)", dpi: int = 120, fontsize=None) -> Path:
+    """ROC curves ``{legend label: (y_true, y_score)}`` (binary; one-vs-rest: pass ``y_true == k``)
+    with the chance diagonal."""
+    from sklearn.metrics import roc_curve
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    for label, (y_true, y_score) in curves.items():
+        fpr, tpr, _ = roc_curve(np.asarray(y_true).astype(int), np.asarray(y_score, dtype=float))
+        ax.plot(fpr, tpr, label=label)
+    ax.plot([0, 1], [0, 1], "k:", lw=1, label="chance")
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title=title)
+    ax.legend(loc="lower right", fontsize=fontsize)
+    return save(fig, path, dpi)
+
+
+def predicted_vs_true(y_true, y_pred, path, *, colour=None, colour_label: str = "", label: str = "",
+                      title: str = "", dpi: int = 120) -> Path:
+    """Predicted against true values with the one-to-one line, optionally coloured by ``colour``."""
+    y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
+    fig, ax = plt.subplots(figsize=(5.2, 4.5))
+    points = ax.scatter(y_true, y_pred, c=colour, s=10, cmap="viridis" if colour is not None else None)
+    lo, hi = min(y_true.min(), y_pred.min()) - 0.1, max(y_true.max(), y_pred.max()) + 0.1
+    ax.plot([lo, hi], [lo, hi], "k--", lw=1)
+    ax.set(xlim=(lo, hi), ylim=(lo, hi), xlabel=f"true {label}".strip(), ylabel=f"predicted {label}".strip(),
+           title=title)
+    if colour is not None:
+        fig.colorbar(points, ax=ax, label=colour_label)
+    return save(fig, path, dpi)
 
 
 def loss_scale(history: dict) -> str:
@@ -28,7 +95,4 @@ def loss_curves(history: dict, best_epoch: int | None, path: Path, title: str = 
     ax.set(xlabel="epoch", ylabel="loss", title=title)
     ax.set_yscale(loss_scale(history))
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    return save(fig, path)

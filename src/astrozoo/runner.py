@@ -236,10 +236,17 @@ def run_many(task_name: str, model_name: str, *, seeds=(0,), folds: int = 0, ove
 
     validate.check_run_options(min(seeds), len(seeds), folds)
     if folds:
-        card = get_registry().resolve(task_name, model_name, profile, overrides)
-        if "fold" not in card.data:
-            raise AstrozooError(f"--folds: the {task_name}/{model_name} recipe has no data.fold, "
-                                "so its dataset does not offer cross-validation folds")
+        from astrozoo.data.splits import check_fold
+
+        registry = get_registry()
+        card = registry.resolve(task_name, model_name, profile, overrides, kwargs.get("dataset"))
+        dataset_cls = registry.dataset(task_name, card.dataset or registry.task(task_name).default_dataset)
+        if not dataset_cls.folds:
+            able = [n for n, entries in registry.datasets.items()
+                    if entries[0].tasks[0] == task_name and entries[0].load().folds]
+            raise AstrozooError(f"--folds: dataset {dataset_cls.name!r} offers no cross-validation folds; "
+                                f"datasets of {task_name!r} that do: {', '.join(able) or 'none'}")
+        check_fold(0, folds)
     prepare(task_name, model_name, profile=profile, seed=max(seeds), dataset=kwargs.get("dataset"),
             overrides=list(overrides) + ([f"data.fold={folds - 1}", f"data.n_folds={folds}"] if folds else []))
     tags = {"task": task_name, "model": model_name, "profile": profile, "role": "parent",

@@ -31,3 +31,14 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def run_cli(args, capsys) -> tuple[int, str, str]:
+    """Run ``astrozoo ARGS`` in this process (pass pytest's ``capsys``); return the exit code,
+    stdout and stderr — the one helper for CLI tests, in the core and in plugins."""
+    from astrozoo.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(list(args))
+    out = capsys.readouterr()
+    return info.value.code, out.out, out.err

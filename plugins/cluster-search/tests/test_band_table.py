@@ -3,6 +3,7 @@
 import pytest
 
 from astrozoo import registry, tracking
+from astrozoo.testing import run_cli
 
 
 @pytest.fixture
@@ -26,13 +27,9 @@ def log(model, dataset, accuracy, chosen_lr=None, profile="quick", inconclusive=
 
 
 def compare(args, capsys):
-    from astrozoo.cli import main
-
-    with pytest.raises(SystemExit) as info:
-        main(["compare", "cluster-search", *args])
-    out = capsys.readouterr()
-    assert info.value.code == 0, out.err
-    return out.out
+    code, out, err = run_cli(["compare", "cluster-search", *args], capsys)
+    assert code == 0, err
+    return out
 
 
 def test_compare_prints_the_network_by_band_table(store, capsys):
@@ -60,14 +57,10 @@ def test_compare_prints_the_network_by_band_table(store, capsys):
     assert "| cnn_mlp | 0.830 (0.836) | 0.00045 |" in one_band
 
 
-def test_the_separate_table_command_is_gone(monkeypatch):
-    from astrozoo.cli import main
-
+def test_the_separate_table_command_is_gone(monkeypatch, capsys):
     monkeypatch.setenv("ASTROZOO_PLUGINS", "cluster-search")
     registry.reset()
     try:
-        with pytest.raises(SystemExit) as info:
-            main(["cluster-search-table"])
-        assert info.value.code != 0
+        assert run_cli(["cluster-search-table"], capsys)[0] != 0
     finally:
         registry.reset()

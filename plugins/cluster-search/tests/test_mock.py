@@ -6,9 +6,9 @@ import pytest
 from astrozoo.data import store
 from astrozoo.errors import AstrozooError
 from astrozoo_cluster_search import mock
-from astrozoo_cluster_search import physics as ph
+from astrozoo_cluster_search.mock import physics as ph
 from astrozoo_cluster_search.dataset import MockIR, MockMicrowave, scale, with_difference
-from astrozoo_cluster_search.sky import render_microwave
+from astrozoo_cluster_search.mock.sky import render_microwave
 
 
 @pytest.mark.parametrize("band", ["ir", "microwave"])
@@ -111,3 +111,15 @@ def test_datasets_split_and_validate(cache, tmp_path):
         MockIR(path=str(bad)).load("train")
     with pytest.raises(AstrozooError, match="unknown scaling"):
         MockIR(scaling="sqrt")
+
+
+def test_data_generate_writes_a_file_the_dataset_reads(tmp_path, capsys):
+    from astrozoo.testing import run_cli
+
+    path = tmp_path / "mw.h5"
+    code, out, err = run_cli(["data", "generate", "cluster-search", "--dataset", "mock-microwave", "--seed", "2",
+                              "--set", "n_per_class=10", "--set", "image_size=16", "-o", str(path)], capsys)
+    assert code == 0 and f"wrote {path}" in out, err
+    data = MockMicrowave(seed=2, n_per_class=10, image_size=16, path=str(path))
+    assert sum(len(data.load(s)) for s in ("train", "val", "test")) == 30
+    assert data.load("test").data["images"]().shape[1:] == (3, 16, 16)  # f090, f150 and their difference

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from astrozoo_cluster_search import physics as ph
+from astrozoo.data import cosmology
+
+from astrozoo_cluster_search.mock import physics as ph
 
 
 def test_tsz_spectrum():
@@ -20,7 +22,7 @@ def test_pressure_profile_gives_the_arnaud_y_m_relation(m500, z):
     h70 = ph.COSMO.h / 0.7
     mass = m500 / (3e14 / h70)
     p500 = 1.65e-3 * ph.COSMO.efunc(z) ** (8 / 3) * mass ** (2 / 3) * h70**2
-    r500_cm = ph.r500_mpc(m500, z) * ph.MPC_CM
+    r500_cm = cosmology.r500(m500, z) * ph.MPC_CM
 
     def y_sph(x_max):
         shell = integrate.quad(lambda x: 4 * np.pi * x**2 * ph.upp_shape(x), 0, x_max, limit=200)[0]

@@ -7,7 +7,6 @@ from astrozoo.errors import AstrozooError
 from astrozoo_clusters.candidates import mock
 from astrozoo_clusters.candidates import volunteers as vol
 from astrozoo_clusters.candidates.dataset import MockXClass
-from astrozoo_clusters.folds import fold_split, stratified_folds
 
 SIZE = 48
 
@@ -89,18 +88,6 @@ def test_volunteers_are_pure_but_incomplete_and_weighting_helps():
     g = vol.weights(votes, 0, 1200, 5)
     careless = people["careless"].astype(bool)
     assert g[careless].mean() < g[~careless].mean()
-
-
-def test_folds_partition_and_stratify():
-    labels = np.repeat([0, 1, 2], [50, 30, 20])
-    folds = stratified_folds(labels, 10, seed=0)
-    assert np.bincount(folds).tolist() == [10] * 10
-    tests = [np.flatnonzero(fold_split(labels, k, 10, 0) == "test") for k in range(10)]
-    assert sorted(np.concatenate(tests).tolist()) == list(range(100))  # every object tested once
-    split = fold_split(labels, 3, 10, 0)
-    assert (split == "val").sum() == 10 and (split == "train").sum() == 80
-    for k in range(3):
-        assert (labels[split == "test"] == k).sum() == {0: 5, 1: 3, 2: 2}[k]
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from astrozoo import runner
-from astrozoo.cli import main
 from astrozoo.data.store import DataError
 from astrozoo.registry import get_registry
-from astrozoo_clusters.candidates.xclass import load_folder
+from astrozoo.testing import run_cli
+from astrozoo_clusters.candidates.real import load_folder
 
 TINY_CNN = ["params.epochs=1", "params.batch_size=16"]
 
@@ -51,13 +51,6 @@ def write_xclass(root: Path, n_train=20, n_test=6, size=356, classes=None) -> Pa
                 Image.fromarray(image).save(folder / f"{split}_images" / f"{split}{i:03d}.png")
                 writer.writerow([f"{split}{i:03d}", names[k] if i % 2 else k])
     return folder
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as info:
-        main(args)
-    out = capsys.readouterr()
-    return info.value.code, out.out, out.err
 
 
 # -- the X-CLASS loader ------------------------------------------------------------------------------
@@ -163,7 +156,9 @@ def test_candidate_models_run(model, extra, candidates_file, store):
                            + extra, echo=lambda *a: None)
     y_pred = result.predictions["test"]["y_pred"]
     assert y_pred.shape == ((len(y_pred), 5) if model == "cnn-5class" else (len(y_pred),))
-    assert 0 <= result.metrics["accuracy"] <= 1
+    y_true = result.predictions["test"]["y_true"]
+    labels = y_pred.argmax(1) if y_pred.ndim == 2 else (y_pred >= 0.5).astype(int)
+    assert result.metrics["accuracy"] == pytest.approx(np.mean(labels == y_true))  # scored on the test split
     plots = {p.name for p in result.task.report(result, store)}
     assert {"roc.png", "confusion.png", "examples.png", "volunteers_vs_experts.png"} <= plots
     if model == "cnn-5class":
@@ -237,3 +232,34 @@ def test_cli_cool_core_labels_not_matching_images_is_one_line_error(tmp_path, st
                                 "--set", f"data.image_size={size}", "--set", "data.n_folds=4"], capsys)
         assert code == 2 and message in err, err
         assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+# -- the data life-cycle ----------------------------------------------------------------------------
+def test_data_generate_writes_each_tasks_mock(tmp_path, capsys):
+    from astrozoo_clusters.candidates.dataset import MockXClass
+    from astrozoo_clusters.coolcore.dataset import MockCoolCore
+
+    for task, sets in (("cool-core", ["box_mpc=100.0", "image_size=16"]),
+                       ("cluster-candidates", ["n_objects=30", "image_size=16", "votes_per_object=5"])):
+        args = ["data", "generate", task, "-o", str(tmp_path / f"{task}.h5")] + [a for s in sets for a in ("--set", s)]
+        code, out, err = run_cli(args, capsys)
+        assert code == 0 and f"wrote {tmp_path / task}.h5" in out, err
+    folds = MockCoolCore(image_size=16, path=str(tmp_path / "cool-core.h5"), n_folds=3, fold=1)
+    assert folds.load("test").data["images"]().shape[1:] == (1, 16, 16)
+    candidates = MockXClass(n_objects=30, image_size=16, path=str(tmp_path / "cluster-candidates.h5"))
+    assert sum(len(candidates.load(s)) for s in ("train", "val", "test")) == 30
+
+
+def test_converted_xclass_archive_is_rebuilt_when_a_file_changes(tmp_path, monkeypatch):
+    import os
+
+    from astrozoo_clusters.candidates.dataset import XClass
+
+    monkeypatch.setenv("ASTROZOO_CACHE", str(tmp_path / "cache"))
+    folder = write_xclass(tmp_path, n_train=6, n_test=4)
+    first = XClass(path=str(folder), image_size=32).data_file()
+    assert XClass(path=str(folder), image_size=32).data_file() == first  # converted once
+    labels = folder / "train.csv"
+    os.utime(labels, ns=(labels.stat().st_atime_ns, labels.stat().st_mtime_ns + 10**9))
+    again = XClass(path=str(folder), image_size=32).data_file()
+    assert again != first and again.exists()

@@ -12,7 +12,7 @@ from astrozoo.interfaces import Split
 from astrozoo.registry import get_registry
 from astrozoo_clusters import tables
 from astrozoo_clusters.candidates.dataset import MockXClass
-from astrozoo_clusters.candidates.mock import SHORT
+from astrozoo_clusters.candidates.conventions import SHORT
 from astrozoo_clusters.candidates.task import evaluate
 from astrozoo_clusters.coolcore.dataset import MockCoolCore
 

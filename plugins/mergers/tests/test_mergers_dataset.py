@@ -107,3 +107,13 @@ def test_normalise_is_linear_to_unit_range():
     out = normalise(images)
     assert out[0].min() == 0 and out[0].max() == 1 and not out[1].any()
     np.testing.assert_allclose(out[0], (images[0] + 2) / 8)
+
+
+def test_data_generate_writes_the_cache_the_runs_read(cache, tiny, capsys):
+    from astrozoo.testing import run_cli
+    from astrozoo_mergers.dataset import MockHSC
+
+    args = ["data", "generate", "mergers", "--seed", str(tiny["seed"])]
+    args += [a for k, v in tiny.items() if k != "seed" for a in ("--set", f"{k}={v}")]
+    code, out, err = run_cli(args, capsys)
+    assert code == 0 and f"wrote {MockHSC(**tiny).data_file()}" in out, err

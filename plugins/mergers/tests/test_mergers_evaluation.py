@@ -1,4 +1,4 @@
-"""The split, the paper's threshold and metrics, the bootstrap tables, and occlusion."""
+"""The paper's threshold and metrics, the bootstrap tables, and occlusion."""
 
 import numpy as np
 import pytest
@@ -6,24 +6,6 @@ import pytest
 from astrozoo.interfaces import Split
 from astrozoo_mergers import evaluation
 from astrozoo_mergers.occlusion import choose_examples, occlusion_map
-from astrozoo_mergers.split import sequence_split
-
-
-def test_every_sequence_lies_in_one_set_and_the_fractions_hold():
-    rng = np.random.default_rng(0)
-    sequences = np.repeat(np.arange(400), rng.integers(1, 9, 400))
-    kind = (sequences % 3 == 0).astype(int)
-    split = sequence_split(sequences, kind, seed=1)
-    for s in np.unique(sequences):
-        assert len(set(split[sequences == s])) == 1
-    fractions = [np.mean(split == name) for name in ("train", "val", "test")]
-    assert fractions == pytest.approx([0.75, 0.15, 0.10], abs=0.03)
-    for k in (0, 1):  # each set keeps the mix of sequence kinds
-        share = [np.mean(kind[split == name] == k) for name in ("train", "val", "test")]
-        assert max(share) - min(share) < 0.08
-    assert np.array_equal(split, sequence_split(sequences, kind, seed=1))
-    with pytest.raises(ValueError, match="summing to 1"):
-        sequence_split(sequences, fractions=(0.5, 0.2, 0.2))
 
 
 def test_threshold_makes_precision_equal_recall():

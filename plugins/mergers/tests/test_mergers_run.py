@@ -23,7 +23,7 @@ def test_paper_network_has_the_described_layers():
     with pytest.raises(Exception, match="too small"):
         paper_cnn(1, 64)
     assert {m.name for m in MODELS} == {"cnn-raw", "cnn-model", "cnn-residual", "resnet18", "oracle"}
-    assert PaperCNNResidual().p["view"] == "residual" and PaperCNN().p["lr"] == 3e-4
+    assert PaperCNNResidual().view == "residual" and PaperCNN().get_params()["lr"] == 3e-4
     with pytest.raises(Exception, match="view must be one of"):
         PaperCNN(view="colour")
 

@@ -1,4 +1,5 @@
-"""Task-agnostic data utilities: the HDF5 store, graphs, splits, image physics, the cache."""
+"""Task-agnostic data utilities: the HDF5 store, the cache, splits, cosmology, parallel work,
+graphs and image physics."""
 
 import os
 from pathlib import Path

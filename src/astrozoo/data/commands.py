@@ -1,7 +1,8 @@
 """``astrozoo data``: generate mock data, download real data, describe a data file.
 
 A built-in plugin: it adds its commands through ``register_commands`` like any other. Datasets
-offer ``generate(output)`` (mocks) and ``download(output, **options)`` (real data) when they can.
+offer ``generate(output)`` (mocks, declared in :class:`astrozoo.interfaces.Dataset`) and
+``download(output, **options)`` (real data) when they can.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ def _dataset(task: str, name: str | None, want: str):
 
     registry = get_registry()
     cls = registry.dataset(task, name or registry.task(task).default_dataset)
-    if not hasattr(cls, want):
+    can = (lambda c: c.can_generate()) if want == "generate" else (lambda c: hasattr(c, want))
+    if not can(cls):
         able = [n for n, entries in registry.datasets.items() if entries[0].tasks[0] == task
-                and hasattr(entries[0].load(), want)]
+                and can(entries[0].load())]
         raise AstrozooError(f"dataset {cls.name!r} cannot {want}; datasets of {task!r} that can: "
                             f"{', '.join(able) or 'none'}")
     return cls
@@ -36,15 +38,26 @@ def data():
 @click.option("--dataset", "-d", default=None, help="A mock dataset of TASK (default: the task's).")
 @click.option("--box", default=None, help="Shorthand for --dataset mock-BOX (halo-mass: tng50, tng100, tng300).")
 @click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="A data parameter of the mock, e.g. --set n_major=20 (repeatable; values read as TOML).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Where to write (default: the cache the runs use).")
-def generate(task, dataset, box, seed, output):
+def generate(task, dataset, box, seed, settings, output):
     """Generate TASK's mock data (seeded and deterministic) into one HDF5 file."""
+    from astrozoo.recipes import parse_override
+
     if box and dataset:
         raise AstrozooError("give --box or --dataset, not both")
     cls = _dataset(task, f"mock-{box}" if box else dataset, "generate")
-    instance = cls(seed=seed)
-    path = instance.generate(Path(output)) if output else instance.catalogue_file()
+    params = {}
+    for text in settings:
+        _, key, value = parse_override(f"data.{text}")
+        params[key] = value
+    try:
+        instance = cls(seed=seed, **params)
+    except TypeError as exc:  # an unknown parameter name
+        raise AstrozooError(f"dataset {cls.name!r}: {exc}") from exc
+    path = instance.generate(Path(output)) if output else instance.data_file()
     click.echo(f"wrote {path}")
 
 

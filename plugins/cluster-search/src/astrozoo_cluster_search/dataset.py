@@ -13,16 +13,17 @@ Splits are stratified by class, 70/15/15, drawn from the data seed.
 
 from __future__ import annotations
 
-import hashlib
-import json
+import sys
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from astrozoo.data import cache_dir, store
+from astrozoo.data import store
+from astrozoo.data.splits import stratified_split
 from astrozoo.errors import AstrozooError
 from astrozoo.interfaces import Dataset, Split
+from astrozoo_cluster_search.mock import VERSION
 
 REQUIRED = ("id", "label", "kind", "z")
 SCALINGS = ("asinh", "log", "none")
@@ -57,6 +58,7 @@ class CutoutDataset(Dataset):
     """Cutouts of one band; subclasses name the band."""
 
     task = "cluster-search"
+    version = str(VERSION)
     band: str = ""
     difference_default = False  # the band's default for ``difference``
 
@@ -76,40 +78,39 @@ class CutoutDataset(Dataset):
         self.z_range, self.m_min, self.field_size, self.path = (z_min, z_max), m_min, field_size, path
 
     # -- the file ------------------------------------------------------------------------------
-    def file(self) -> Path:
-        if self.path:
-            return Path(self.path)
-        key = json.dumps([self.band, self.seed, self.n_per_class, self.image_size, self.z_range, self.m_min])
-        digest = hashlib.sha1(key.encode()).hexdigest()[:8]
-        path = cache_dir("cluster-search") / f"{self.name}-seed{self.seed}-n{self.n_per_class}-{self.image_size}px-{digest}.h5"
-        if not path.exists():
-            from astrozoo_cluster_search.mock import COLUMN_UNITS, generate
+    def cache_params(self) -> dict:
+        return {"band": self.band, "seed": self.seed, "n_per_class": self.n_per_class,
+                "image_size": self.image_size, "z_range": list(self.z_range), "m_min": self.m_min}
 
-            print(f"generating {self.name} (seed {self.seed}, {3 * self.n_per_class} cutouts) → {path}")
-            cols, images, attrs = generate(self.band, self.n_per_class, self.image_size, self.seed,
-                                           self.z_range, self.m_min, echo=print)
-            store.write(path, {"catalogue": cols, "images": {"cutouts": images}}, attrs, COLUMN_UNITS)
-        return path
+    def generate(self, output: Path) -> Path:
+        """Render this band's cutouts (seeded, deterministic) into ``output``."""
+        from astrozoo_cluster_search.mock import COLUMN_UNITS, generate
+
+        note = lambda message: print(message, file=sys.stderr)  # noqa: E731
+        note(f"generating {self.name} (seed {self.seed}, {3 * self.n_per_class} cutouts, once)")
+        cols, images, attrs = generate(self.band, self.n_per_class, self.image_size, self.seed,
+                                       self.z_range, self.m_min, echo=note)
+        return store.write(output, {"catalogue": cols, "images": {"cutouts": images}}, attrs, COLUMN_UNITS)
 
     @cached_property
     def catalogue(self) -> tuple[dict, dict]:
-        cols, attrs = store.read(self.file(), "catalogue", required=REQUIRED, finite=("label",))
+        cols, attrs = store.read(self.data_file(), "catalogue", required=REQUIRED, finite=("label",))
         for key in ("noise_sigma", "classes"):
             if key not in attrs:
-                raise AstrozooError(f"{self.file()}: root attribute {key!r} missing")
+                raise AstrozooError(f"{self.data_file()}: root attribute {key!r} missing")
         if set(np.unique(cols["label"])) - {0, 1, 2}:
-            raise AstrozooError(f"{self.file()}: column 'label' must hold 0 (cluster), 1 (source), 2 (random)")
+            raise AstrozooError(f"{self.data_file()}: column 'label' must hold 0 (cluster), 1 (source), 2 (random)")
         return cols, attrs
 
     @cached_property
     def raw_images(self) -> np.ndarray:
-        images, _ = store.read(self.file(), "images", required=("cutouts",))
+        images, _ = store.read(self.data_file(), "images", required=("cutouts",))
         images = images["cutouts"]
         n = len(self.catalogue[0]["id"])
         if images.ndim != 4 or images.shape[0] != n:
-            raise AstrozooError(f"{self.file()}: images/cutouts has shape {images.shape}, expected ({n}, C, S, S)")
+            raise AstrozooError(f"{self.data_file()}: images/cutouts has shape {images.shape}, expected ({n}, C, S, S)")
         if not np.isfinite(images).all():
-            raise AstrozooError(f"{self.file()}: images/cutouts holds NaN or infinite pixels")
+            raise AstrozooError(f"{self.data_file()}: images/cutouts holds NaN or infinite pixels")
         return images
 
     def preprocess(self, images: np.ndarray) -> np.ndarray:
@@ -121,17 +122,7 @@ class CutoutDataset(Dataset):
     @cached_property
     def split_of(self) -> np.ndarray:
         """'train' / 'val' / 'test' per object: stratified by class, from the data seed."""
-        labels = self.catalogue[0]["label"]
-        out = np.empty(len(labels), dtype="U5")
-        rng = np.random.default_rng([self.seed, 99])
-        for label in np.unique(labels):
-            rows = rng.permutation(np.flatnonzero(labels == label))
-            n_train = int(round(FRACTIONS["train"] * len(rows)))
-            n_val = int(round(FRACTIONS["val"] * len(rows)))
-            out[rows[:n_train]] = "train"
-            out[rows[n_train:n_train + n_val]] = "val"
-            out[rows[n_train + n_val:]] = "test"
-        return out
+        return stratified_split(self.catalogue[0]["label"], tuple(FRACTIONS.values()), seed=[self.seed, 99])
 
     # -- the Dataset contract ----------------------------------------------------------------------
     def load(self, split: str) -> Split:
@@ -156,7 +147,7 @@ class CutoutDataset(Dataset):
     def info(self) -> dict:
         cols, attrs = self.catalogue
         clusters = cols["label"] == 0
-        return {"file": str(self.file()), "band": self.band, "n_objects": len(cols["id"]),
+        return {"file": str(self.data_file()), "band": self.band, "n_objects": len(cols["id"]),
                 "image_size": int(self.raw_images.shape[-1]), "scaling": self.scaling, "difference": self.difference,
                 "cluster_z_median": float(np.nanmedian(cols["z"][clusters])) if clusters.any() else "none",
                 "provenance": attrs.get("provenance", self.provenance)}

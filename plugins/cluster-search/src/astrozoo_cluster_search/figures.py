@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from astrozoo.plots import plt
-from astrozoo_cluster_search.sky import CLASSES
+from astrozoo.plots import confusion_matrix, plt, save
+from astrozoo_cluster_search.conventions import CLASSES
 
 
 def predicted_per_kind(kinds: np.ndarray, y_pred: np.ndarray, path: Path, title: str = "") -> Path:
@@ -17,20 +17,9 @@ def predicted_per_kind(kinds: np.ndarray, y_pred: np.ndarray, path: Path, title:
     order = [k for k in ("cluster", "galaxy", "star", "agn", "radio", "dusty", "random") if k in set(kinds)]
     pred = np.asarray(y_pred).argmax(1)
     counts = np.array([[np.sum((kinds == k) & (pred == c)) for c in range(len(CLASSES))] for k in order])
-    frac = counts / np.clip(counts.sum(1, keepdims=True), 1, None)
-    fig, ax = plt.subplots(figsize=(4.8, 0.5 * len(order) + 1.6))
-    ax.imshow(frac, cmap="Blues", vmin=0, vmax=1)
-    for i in range(len(order)):
-        for j in range(len(CLASSES)):
-            ax.text(j, i, f"{frac[i, j]:.2f}\n({counts[i, j]})", ha="center", va="center", fontsize=8,
-                    color="white" if frac[i, j] > 0.6 else "black")
-    ax.set_xticks(range(len(CLASSES)), CLASSES)
-    ax.set_yticks(range(len(order)), order)
-    ax.set(xlabel="predicted class", ylabel="object type", title=title or "predicted class per object type")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    return confusion_matrix(counts, order, CLASSES, path, normalise=True, xlabel="predicted class",
+                            ylabel="object type", title=title or "predicted class per object type",
+                            figsize=(4.8, 0.5 * len(order) + 1.6), fontsize=8)
 
 
 def _wilson(k, n, z=1.0):
@@ -73,10 +62,7 @@ def recall_by_redshift(z: np.ndarray, m500: np.ndarray, y_pred: np.ndarray, path
         twin.set(ylim=(0, 1.05), ylabel="recall")
         ax.legend(loc="upper left", fontsize=8)
     fig.suptitle(title or "recall by redshift")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    return save(fig, path)
 
 
 def sliding_windows(image: np.ndarray, size: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
@@ -116,7 +102,4 @@ def probability_maps(image: np.ndarray, table: dict, probs: np.ndarray, centres:
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle(title or "probability maps")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return save(fig, path, dpi=110)

@@ -1,6 +1,6 @@
 """The cluster-search task: classify IR or microwave cutouts as cluster, source or random field
 (Fomicheva 2025); scored by accuracy (the slides' table) and macro precision, recall, F1, ROC-AUC.
-``astrozoo compare cluster-search`` adds the slides' network × band table (:mod:`.table`)."""
+``astrozoo compare cluster-search`` adds the slides' network × band table (:mod:`.tables`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from astrozoo.interfaces import RunResult, Split, Task
-from astrozoo_cluster_search import table
+from astrozoo_cluster_search import tables
 
 
 MAP_STRIDE = 8  # px between the centres of the windows slid over the sky field
@@ -60,5 +60,5 @@ TASK = Task(
     truth=("label", "kind", "z", "m500"),
     description="Galaxy clusters vs sources vs random fields in IR (WISE) and microwave (ACT) cutouts (Fomicheva 2025)",
     report=report,
-    tables=table.render,  # the slides' accuracy table, network × band, after compare's model × metric table
+    tables=tables.render,  # the slides' accuracy table, network × band, after compare's model × metric table
 )

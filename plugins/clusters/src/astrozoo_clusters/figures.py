@@ -5,20 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+from sklearn import metrics as skm
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn import metrics as skm  # noqa: E402
-
-from astrozoo.metrics.classification import to_labels  # noqa: E402
-
-
-def _save(fig, path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+from astrozoo.metrics.classification import to_labels
+from astrozoo.plots import confusion_matrix, plt, roc
+from astrozoo.plots import save as _save
 
 
 def one_vs_all_scores(y_true, y_pred, n_classes: int) -> list[dict]:
@@ -38,35 +30,20 @@ def one_vs_all_scores(y_true, y_pred, n_classes: int) -> list[dict]:
 def roc_figure(y_true, y_pred, class_names, path, title="") -> Path:
     """Binary ROC, or one-vs-all ROC per class with A, P, R, AUC in the legend (Figure 13 / Table 6)."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred, dtype=float)
-    fig, ax = plt.subplots(figsize=(5.5, 5))
     if y_pred.ndim == 1:
-        fpr, tpr, _ = skm.roc_curve(y_true, y_pred)
-        ax.plot(fpr, tpr, label=f"AUC = {skm.roc_auc_score(y_true, y_pred):.3f}")
+        curves = {f"AUC = {skm.roc_auc_score(y_true, y_pred):.3f}": (y_true, y_pred)}
     else:
-        for k, (name, row) in enumerate(zip(class_names, one_vs_all_scores(y_true, y_pred, y_pred.shape[1]))):
-            if not 0 < (y_true == k).sum() < len(y_true):
-                continue
-            fpr, tpr, _ = skm.roc_curve(y_true == k, y_pred[:, k])
-            ax.plot(fpr, tpr, label=f"{name}: A {row['accuracy']:.2f} P {row['precision']:.2f} "
-                                    f"R {row['recall']:.2f} AUC {row['auc']:.2f}")
-    ax.plot([0, 1], [0, 1], "k:", lw=1)
-    ax.set(xlabel="false positive rate", ylabel="true positive rate", title=title or "ROC (test)")
-    ax.legend(fontsize=7, loc="lower right")
-    return _save(fig, path)
+        curves = {f"{name}: A {row['accuracy']:.2f} P {row['precision']:.2f} R {row['recall']:.2f} "
+                  f"AUC {row['auc']:.2f}": (y_true == k, y_pred[:, k])
+                  for k, (name, row) in enumerate(zip(class_names, one_vs_all_scores(y_true, y_pred, y_pred.shape[1])))
+                  if 0 < (y_true == k).sum() < len(y_true)}
+    return roc(curves, path, title=title or "ROC (test)", fontsize=7)
 
 
 def confusion_figure(y_true, y_pred, class_names, path, title="") -> Path:
     n = len(class_names)
-    cm = skm.confusion_matrix(y_true, to_labels(y_pred), labels=np.arange(n))
-    fig, ax = plt.subplots(figsize=(1.1 * n + 2, 1.0 * n + 1.5))
-    ax.imshow(cm, cmap="Blues")
-    for i in range(n):
-        for j in range(n):
-            ax.text(j, i, str(cm[i, j]), ha="center", va="center", color="k" if cm[i, j] < cm.max() / 2 else "w")
-    ax.set(xticks=range(n), yticks=range(n), xticklabels=class_names, yticklabels=class_names,
-           xlabel="predicted", ylabel="true", title=title or "confusion matrix (test)")
-    plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
-    return _save(fig, path)
+    counts = skm.confusion_matrix(y_true, to_labels(y_pred), labels=np.arange(n))
+    return confusion_matrix(counts, class_names, path=path, title=title or "confusion matrix (test)")
 
 
 def per_class_table_figure(rows: list[dict], class_names, path, title="") -> Path:

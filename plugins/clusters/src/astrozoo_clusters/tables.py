@@ -71,7 +71,7 @@ def candidate_tables(profile: str | None = None, dataset: str | None = None) -> 
 
     lines += ["", "## Kosiba et al. (2020) Table 6: five classes, each class one vs all (paper)", "",
               "| network | model | runs | class | A | P | R | AUC |", "|---|---|---|---|---|---|---|---|"]
-    from astrozoo_clusters.candidates.mock import SHORT
+    from astrozoo_clusters.candidates.conventions import SHORT
 
     for model, label in TABLE6:
         mine, theirs = ours.get(model, {}), paper.get(model, {})

@@ -20,7 +20,6 @@ becomes 10^{-0.4 (m − ZP)} with the Pan-STARRS1 zero points ZP of Tonry et al.
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -30,6 +29,7 @@ from scipy.ndimage import gaussian_filter
 from scipy.spatial import cKDTree
 
 from astrozoo.data.images import add_sky_noise, convolve_psf, sersic_image
+from astrozoo.data.parallel import parallel_map
 
 BANDS = ("g", "r", "i")
 PIXSCALE = 0.25                              # arcsec / pixel, Pan-STARRS
@@ -63,14 +63,14 @@ def band_fluxes(log_mstar: np.ndarray, color_gr: np.ndarray, distance_mpc: float
 
 def render_cutouts(catalogue: dict, box: float, ids: Sequence[int], size: int = 224,
                    pixscale: float = PIXSCALE, distance_mpc: float = DISTANCE_MPC, seed: int = 0,
-                   workers: int = 2, progress: Callable | None = None) -> np.ndarray:
+                   workers: int | None = None, progress: Callable | None = None) -> np.ndarray:
     """Render (n, 3, size, size) float32 g, r, i cutouts centred on the galaxies ``ids``.
 
     ``catalogue`` holds the mock columns (``galaxy_id``, ``pos`` in Mpc, ``log_mstar``, ``re_kpc``,
     ``sersic_n``, ``axis_ratio``, ``position_angle``, ``quenched``, ``color_gr``, ``clumpiness``,
     ``disturbance``); ``box`` is the periodic box side in Mpc; projection is along z over the
     whole box. Each cutout depends only on (seed, galaxy ids), not on the order or the number
-    of workers. ``progress``, if given, is called as ``progress(steps=k)`` as galaxies finish
+    of ``workers`` processes (default: the machine's CPUs, :mod:`astrozoo.data.parallel`). ``progress``, if given, is called as ``progress(steps=k)`` as galaxies finish
     (e.g. the ``advance`` of :func:`astrozoo.progress.progress_bar`).
     """
     gid = np.asarray(catalogue["galaxy_id"])
@@ -100,24 +100,14 @@ def render_cutouts(catalogue: dict, box: float, ids: Sequence[int], size: int = 
         jobs.append((np.column_stack([offset * 1e3 / kpc_per_px, table[near]]), int(gid[row])))
 
     out = np.empty((len(jobs), 3, size, size), dtype=np.float32)
-    chunks = [list(range(i, min(i + 8, len(jobs)))) for i in range(0, len(jobs), 8)]
-    args = [([jobs[i] for i in chunk], size, pixscale, kpc_per_px, seed) for chunk in chunks]
-    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and len(chunks) > 1 else None
-    try:
-        for chunk, images in zip(chunks, (pool.map if pool else map)(_render_chunk, args)):
-            out[chunk] = images
-            if progress is not None:
-                progress(steps=len(chunk))
-    finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
+    items = [(sources, size, pixscale, kpc_per_px, seed, target_id) for sources, target_id in jobs]
+    for i, image in enumerate(parallel_map(_render_one, items, workers=workers, progress=progress)):
+        out[i] = image
     return out
 
 
-def _render_chunk(args) -> np.ndarray:
-    jobs, size, pixscale, kpc_per_px, seed = args
-    return np.stack([render_field(sources, size, pixscale, kpc_per_px, seed, target_id)
-                     for sources, target_id in jobs])
+def _render_one(item) -> np.ndarray:
+    return render_field(*item)
 
 
 def render_field(sources: np.ndarray, size: int, pixscale: float, kpc_per_px: float, seed: int,

@@ -15,25 +15,24 @@ the same galaxies; ``"keep"`` keeps them with whatever was fitted (model may be 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from astrozoo.data import cache_dir, store
+from astrozoo.data import store
+from astrozoo.data.splits import SPLITS, grouped_split
 from astrozoo.errors import AstrozooError
 from astrozoo.interfaces import Dataset, Split
 
-from .pipeline import FIT_COLUMNS, VIEWS, asinh_stretch, normalise, robust_sigma
-from .split import SPLITS, sequence_split
+from astrozoo_mergers.mock import VERSION as MOCK_VERSION
+from astrozoo_mergers.pipeline import FIT_COLUMNS, VIEWS, asinh_stretch, normalise, robust_sigma
 
 REQUIRED = ("image_id", "sequence_id", "label", "stage", "t_merge", "redshift", "z_bin", "fit_ok", "fit_status",
             "sersic_ellip")
 FINITE = ("image_id", "sequence_id", "label", "redshift")
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # the file's layout; the mock adds its generator's VERSION
 NORMALISATIONS = ("minmax", "asinh")
 
 
@@ -42,12 +41,14 @@ def _note(message: str) -> None:
 
 
 class MergerDataset(Dataset):
-    """Shared machinery: the cache file, the failed-fit policy, the split and lazy views."""
+    """Shared machinery: the file's format, the failed-fit policy, the split and lazy views.
+    ``workers`` processes render and fit (0: every CPU this process may use)."""
 
     task = "mergers"
+    version = str(FORMAT_VERSION)
 
     def __init__(self, seed: int = 0, image_size: int = 128, fractions: list | None = None,
-                 failed_fits: str = "drop", workers: int = 2, path: str = "", normalisation: str = "minmax",
+                 failed_fits: str = "drop", workers: int = 0, path: str = "", normalisation: str = "minmax",
                  **params):
         fractions = list(fractions or [0.75, 0.15, 0.10])
         super().__init__(seed=seed, image_size=image_size, fractions=fractions, failed_fits=failed_fits,
@@ -61,29 +62,19 @@ class MergerDataset(Dataset):
         self.failed_fits, self.workers, self.path, self.normalisation = failed_fits, workers, path, normalisation
 
     # -- what subclasses provide ------------------------------------------------------------------
-    def generation_params(self) -> dict:
-        """Everything that changes the file's content (hashed into the cache file name)."""
-        raise NotImplementedError
-
     def build(self) -> tuple[dict, dict, dict]:
         """Make (catalogue columns, {view: (N, S, S)}, root attributes)."""
         raise NotImplementedError
 
-    # -- the cache ---------------------------------------------------------------------------------
-    def data_file(self) -> Path:
-        if self.path:
-            return Path(self.path)
-        params = {**self.generation_params(), "format_version": FORMAT_VERSION}
-        digest = hashlib.sha1(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:10]
-        path = cache_dir("mergers") / f"{self.name}-seed{self.seed}-{self.image_size}px-{digest}.h5"
-        if not path.exists():
-            _note(f"making {self.name} → {path} (once; later runs read the cache)")
-            columns, images, attrs = self.build()
-            store.write(path, {"catalogue": columns, "images": images},
-                        {"provenance": self.provenance, "seed": self.seed, "params": params, **attrs},
-                        {"t_merge": "Gyr", "redshift": "", "sersic_rhalf": "pixel (fitted image)",
-                         "sersic_theta": "rad", **{v: "counts" for v in VIEWS}})
-        return path
+    # -- the file ------------------------------------------------------------------------------------
+    def write(self, output: Path) -> Path:
+        """:meth:`build` the data and write it to ``output`` in the shared HDF5 format."""
+        _note(f"making {self.name} (once; later runs read the cache)")
+        columns, images, attrs = self.build()
+        return store.write(output, {"catalogue": columns, "images": images},
+                           {"provenance": self.provenance, "seed": self.seed, "params": self.cache_params(), **attrs},
+                           {"t_merge": "Gyr", "redshift": "", "sersic_rhalf": "pixel (fitted image)",
+                            "sersic_theta": "rad", **{v: "counts" for v in VIEWS}})
 
     @cached_property
     def catalogue(self) -> tuple[dict, dict]:
@@ -117,7 +108,7 @@ class MergerDataset(Dataset):
                   f"({int(label[~ok].sum())} mergers, {int((label[~ok] == 0).sum())} non-mergers; {common}): {action}")
         table = {k: v[keep] for k, v in columns.items()}
         table["row"] = np.flatnonzero(keep)
-        table["split"] = sequence_split(table["sequence_id"], self.strata(table), self.fractions, self.seed)
+        table["split"] = grouped_split(table["sequence_id"], self.fractions, self.seed, strata=self.strata(table))
         return table
 
     def strata(self, table: dict) -> np.ndarray:
@@ -176,17 +167,14 @@ class MergerDataset(Dataset):
 
 
 # -- the mock ----------------------------------------------------------------------------------------
-def _mock_chunk(args) -> list:
-    from .mock import PIXSCALE, observe
-    from .pipeline import process_image
+def _mock_one(item) -> tuple[dict, dict]:
+    from astrozoo_mergers.mock import PIXSCALE, observe
+    from astrozoo_mergers.pipeline import process_image
 
-    out = []
-    for obs, seed, image_size, fit_size, max_sources in args:
-        image, row = observe(obs, seed)
-        fit_row, views = process_image(image, row["sky_sigma"], row["psf_fwhm"], PIXSCALE, image_size,
-                                       max_sources, fit_size)
-        out.append(({**row, **fit_row}, views))
-    return out
+    obs, seed, image_size, fit_size, max_sources = item
+    image, row = observe(obs, seed)
+    fit_row, views = process_image(image, row["sky_sigma"], row["psf_fwhm"], PIXSCALE, image_size, max_sources, fit_size)
+    return {**row, **fit_row}, views
 
 
 class MockHSC(MergerDataset):
@@ -194,6 +182,7 @@ class MockHSC(MergerDataset):
 
     name = "mock-hsc"
     provenance = "mock"
+    version = f"{FORMAT_VERSION}.{MOCK_VERSION}"
     description = "mock HSC i-band major-merger sequences and non-mergers at 0.1 < z < 1 (docs/tasks/mergers.md)"
 
     def __init__(self, seed: int = 0, n_major: int = 500, n_nonmerger: int = 380, keep: float = 0.3,
@@ -206,22 +195,26 @@ class MockHSC(MergerDataset):
         if not 0.1 <= z_min < z_max <= 1.0:
             raise AstrozooError(f"{self.name}: need 0.1 <= z_min < z_max <= 1.0, got {z_min}, {z_max}")
 
-    def generation_params(self) -> dict:
-        from . import mock
-
-        return {"n_major": self.n_major, "n_nonmerger": self.n_nonmerger, "keep": self.keep,
+    def cache_params(self) -> dict:
+        return {"seed": self.seed, "n_major": self.n_major, "n_nonmerger": self.n_nonmerger, "keep": self.keep,
                 "image_size": self.image_size, "fit_size": self.fit_size, "max_sources": self.max_sources,
-                "z_range": list(self.z_range), "mock_version": mock.VERSION}
+                "z_range": list(self.z_range)}
+
+    def generate(self, output: Path) -> Path:
+        """Render and fit the mock (seeded, deterministic) into ``output``."""
+        return self.write(output)
 
     def build(self):
-        from . import mock
-        from .pipeline import parallel_map, stack
+        from astrozoo.data.parallel import parallel_map
+
+        from astrozoo_mergers import mock
+        from astrozoo_mergers.pipeline import stack
 
         sequences = mock.draw_sequences(self.n_major, self.n_nonmerger, keep=self.keep, seed=self.seed,
                                         z_range=self.z_range)
         observations = mock.observations(sequences, self.z_range)
         items = [(obs, self.seed, self.image_size, self.fit_size or None, self.max_sources) for obs in observations]
-        flat = list(parallel_map(_mock_chunk, items, self.workers, f"{self.name}: render + fit", chunk=4))
+        flat = list(parallel_map(_mock_one, items, f"{self.name}: render + fit", workers=self.workers or None, chunk=4))
         columns, images = stack([r for r, _ in flat], [v for _, v in flat])
         attrs = {"n_sequences": len(sequences), "pixscale_arcsec": mock.PIXSCALE, "zero_point": mock.ZERO_POINT}
         return columns, images, attrs

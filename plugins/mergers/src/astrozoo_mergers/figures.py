@@ -4,50 +4,30 @@ occlusion maps. Each function writes one PNG and returns its path."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from astrozoo import plots
+from astrozoo.plots import plt
 
-from .evaluation import MERGER_WINDOW_GYR, roc_auc  # noqa: E402
+from astrozoo_mergers.evaluation import MERGER_WINDOW_GYR, roc_auc
 
-
-def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+_save = partial(plots.save, dpi=110)
 
 
 def roc_curve(y_true, y_score, path: Path, title: str = "") -> Path:
-    from sklearn.metrics import roc_curve as sk_roc
-
-    fpr, tpr, _ = sk_roc(np.asarray(y_true).astype(int), np.asarray(y_score, dtype=float))
-    fig, ax = plt.subplots(figsize=(4.5, 4.5))
-    ax.plot(fpr, tpr, label=f"AUC = {roc_auc(y_true, y_score):.3f}")
-    ax.plot([0, 1], [0, 1], "r--", lw=1, label="random")
-    ax.set(xlabel="false positive rate", ylabel="true positive rate", title=title or "ROC (test)")
-    ax.legend(loc="lower right")
-    return _save(fig, path)
+    return plots.roc({f"AUC = {roc_auc(y_true, y_score):.3f}": (y_true, y_score)}, path,
+                     title=title or "ROC (test)", dpi=110)
 
 
 def confusion(y_true, y_score, threshold: float, path: Path, title: str = "") -> Path:
     y = np.asarray(y_true).astype(int)
     y_hat = (np.asarray(y_score, dtype=float) >= threshold).astype(int)
     counts = np.array([[np.sum((y == i) & (y_hat == j)) for j in (0, 1)] for i in (0, 1)])
-    fractions = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    fig, ax = plt.subplots(figsize=(4.2, 3.8))
-    ax.imshow(fractions, cmap="Blues", vmin=0, vmax=1)
-    for i in (0, 1):
-        for j in (0, 1):
-            ax.text(j, i, f"{fractions[i, j]:.3f}\n({counts[i, j]})", ha="center", va="center",
-                    color="white" if fractions[i, j] > 0.5 else "black")
-    ax.set(xticks=[0, 1], yticks=[0, 1], xticklabels=["non-merger", "merger"], yticklabels=["non-merger", "merger"],
-           xlabel="predicted", ylabel="true", title=title or f"confusion (threshold {threshold:.2f})")
-    return _save(fig, path)
+    return plots.confusion_matrix(counts, ["non-merger", "merger"], path=path, normalise=True, figsize=(4.2, 3.8),
+                                  title=title or f"confusion (threshold {threshold:.2f})", dpi=110)
 
 
 def versus_threshold(table: dict, threshold: float, path: Path, title: str = "") -> Path:

@@ -34,42 +34,18 @@ from functools import cache
 import numpy as np
 
 from astrozoo.data.images import convolve_psf, sersic_image
+from astrozoo_mergers.conventions import (MERGER_WINDOW, ONGOING, PIXSCALE, STAGES, Z_EDGES,  # noqa: F401
+                                          ZERO_POINT, stage_code, z_bin)
 
 VERSION = 4                         # bump when the generator changes: cached files are remade
-PIXSCALE = 0.168                    # arcsec / pixel, HSC
-ZERO_POINT = 27.0                   # AB magnitude of one count (HSC coadds)
 DEPTH_RANGE = (25.9, 26.5)          # i-band 5σ point-source depth in a 2" aperture (HSC Wide ≈ 26.2)
 PSF_FWHM_RANGE = (0.6, 0.8)         # arcsec
 EVOLUTION = 1.0                     # passive brightening, mag per unit redshift
 M_SUN_I = 4.53                      # absolute AB magnitude of the Sun in i (Willmer 2018)
-Z_EDGES = (0.1, 0.31, 0.52, 0.76, 1.0)
 FIELD_PX = (320, 192, 160, 128)     # Chudy et al.: 160 kpc fields per redshift bin
 SNAPSHOT_SPACING = 0.15             # Gyr, about TNG's at 0.1 < z < 1
-MERGER_WINDOW = (-0.8, 0.3)         # Gyr around coalescence: the merger label
-ONGOING = 0.1                       # |t| < 0.1 Gyr: ongoing
 OBSERVED = (-1.0, 0.5)              # Gyr: snapshots kept around each major merger
-STAGES = ("non-merger", "pre", "ongoing", "post")  # codes 0..3, the merger challenge's merger_type
 KINDS = ("major", "isolated", "projection", "minor")
-
-
-# -- labels ------------------------------------------------------------------------------------
-def stage_code(t) -> np.ndarray:
-    """0 non-merger, 1 pre (−0.8 ≤ t < −0.1), 2 ongoing (|t| ≤ 0.1), 3 post (0.1 < t ≤ 0.3);
-    NaN times (no major merger) are non-mergers."""
-    t = np.asarray(t, dtype=float)
-    code = np.zeros(t.shape, dtype=np.int64)
-    with np.errstate(invalid="ignore"):
-        code[(t >= MERGER_WINDOW[0]) & (t < -ONGOING)] = 1
-        code[(t >= -ONGOING) & (t <= ONGOING)] = 2
-        code[(t > ONGOING) & (t <= MERGER_WINDOW[1])] = 3
-    return code
-
-
-def z_bin(z) -> np.ndarray:
-    """Index of the paper's redshift bin (0..3); −1 outside [0.1, 1.0)."""
-    z = np.asarray(z, dtype=float)
-    index = np.searchsorted(Z_EDGES, z, side="right") - 1
-    return np.where((z >= Z_EDGES[0]) & (z < Z_EDGES[-1]), index, -1)
 
 
 def field_pixels(z) -> np.ndarray:

@@ -9,13 +9,11 @@
 4. the linear [0, 1] normalisation happens when a split is loaded (:func:`normalise`), so the cache
    keeps counts.
 
-Used by the mock generator and the real-data loader alike, in ``workers`` processes.
+Used by the mock generator and the real-data loader alike, in ``workers`` processes
+(:func:`astrozoo.data.parallel.parallel_map`).
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
@@ -102,24 +100,6 @@ def process_image(image: np.ndarray, sky_sigma: float, psf_fwhm: float, pixscale
     views = {"raw": resize(image, image_size), "model": resize(fit.model, image_size),
              "residual": resize(fit.residual, image_size)}
     return row, views
-
-
-def parallel_map(fn: Callable, items: list, workers: int, desc: str, chunk: int = 8) -> Iterable:
-    """``fn`` over chunks of ``items`` in ``workers`` processes (in order), with a progress bar;
-    yields the results of each item."""
-    from astrozoo.progress import progress_bar
-
-    chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
-    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and len(chunks) > 1 else None
-    try:
-        results = pool.map(fn, chunks) if pool else map(fn, chunks)
-        with progress_bar(desc, total=len(items)) as advance:
-            for result in results:
-                advance(steps=len(result))
-                yield from result
-    finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
 
 
 def stack(rows: list[dict], views: list[dict]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:

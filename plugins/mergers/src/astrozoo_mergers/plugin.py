@@ -7,14 +7,14 @@ from astrozoo.recipes import recipe_folder
 
 TASKS = ('mergers',)
 MODELS = {  # (task, name): where the class lives, imported when the model is used
-    ("mergers", "cnn-model"): "astrozoo_mergers.models:PaperCNNModel",
-    ("mergers", "cnn-raw"): "astrozoo_mergers.models:PaperCNN",
-    ("mergers", "cnn-residual"): "astrozoo_mergers.models:PaperCNNResidual",
-    ("mergers", "oracle"): "astrozoo_mergers.models:Oracle",
-    ("mergers", "resnet18"): "astrozoo_mergers.models:Backbone",
+    ("mergers", "cnn-model"): "astrozoo_mergers.models.cnn:PaperCNNModel",
+    ("mergers", "cnn-raw"): "astrozoo_mergers.models.cnn:PaperCNN",
+    ("mergers", "cnn-residual"): "astrozoo_mergers.models.cnn:PaperCNNResidual",
+    ("mergers", "oracle"): "astrozoo_mergers.models.oracle:Oracle",
+    ("mergers", "resnet18"): "astrozoo_mergers.models.cnn:Backbone",
 }
 DATASETS = {  # (task, name, provenance): where the class lives
-    ("mergers", "merger-challenge", "real"): "astrozoo_mergers.challenge:MergerChallenge",
+    ("mergers", "merger-challenge", "real"): "astrozoo_mergers.real:MergerChallenge",
     ("mergers", "mock-hsc", "mock"): "astrozoo_mergers.dataset:MockHSC",
 }
 

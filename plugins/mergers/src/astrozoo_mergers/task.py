@@ -19,7 +19,7 @@ import numpy as np
 from astrozoo.interfaces import RunResult, Task
 
 
-from .tables import tables as paper_tables
+from astrozoo_mergers.tables import tables as paper_tables
 
 # scikit-learn, matplotlib and torch, imported when a run is scored or drawn
 
@@ -41,7 +41,7 @@ def _figures():
     return figures
 
 
-def _occlusion():
+def _occlusion_module():
     """astrozoo_mergers.occlusion (torch), imported when a run is scored or drawn, not at start-up."""
     from astrozoo_mergers import occlusion
 
@@ -110,25 +110,22 @@ def report(result: RunResult, outdir: Path) -> list[Path]:
 
 def _occlusion(result, split, y, score, threshold, outdir) -> list[Path]:
     model = result.model
-    if model is None or not hasattr(model, "p"):  # not an image model (e.g. the oracle)
-        return []
-    p = model.p
-    view = p.get("view") or "raw"
-    n = int(p.get("occlusion_examples", 5))
+    n = int(getattr(model, "occlusion_examples", 0))  # image models declare it; the oracle does not
     if n <= 0:
         return []
+    view = getattr(model, "view", "") or "raw"
     try:
-        chosen = _occlusion().choose_examples(y, score, split.data["columns"]["stage"], threshold, n)
+        chosen = _occlusion_module().choose_examples(y, score, split.data["columns"]["stage"], threshold, n)
         if not chosen:
             return []
         images_of_view = split.data["views"][view]() if split.data.get("views") else split.data["images"]()
         images = images_of_view[[r for r, _ in chosen]]
-        stride = int(p.get("occlusion_stride", 1))
-        maps = np.stack([_occlusion().occlusion_map(model, image, view, stride=stride, seed=i) for i, image in enumerate(images)])
+        stride = int(model.occlusion_stride)
+        maps = np.stack([_occlusion_module().occlusion_map(model, image, view, stride=stride, seed=i) for i, image in enumerate(images)])
     except Exception as exc:  # a report figure must not lose a finished run
         print(f"mergers: occlusion maps skipped ({type(exc).__name__}: {exc})", file=sys.stderr)
         return []
-    return [_figures().occlusion_maps(images, maps, [c for _, c in chosen], outdir / "_occlusion().png",
+    return [_figures().occlusion_maps(images, maps, [c for _, c in chosen], outdir / "occlusion.png",
                                    f"{result.model_name} ({view}): 8×8 box, stride {stride}")]
 
 

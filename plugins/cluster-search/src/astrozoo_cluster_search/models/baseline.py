@@ -46,11 +46,11 @@ class Baseline(Model):
     description = "logistic regression on per-channel summary statistics of the cutouts"
 
     def __init__(self, C: float = 1.0, max_iter: int = 2000):
-        super().__init__(C=C, max_iter=max_iter)
+        super().__init__()
 
     def fit(self, train: Split, val: Split, context: FitContext) -> "Baseline":
-        self.pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=self.params["C"],
-                                                                           max_iter=self.params["max_iter"]))
+        self.pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=self.C,
+                                                                           max_iter=self.max_iter))
         self.pipeline.fit(summary_features(images_of(train)), train.y)
         return self
 

@@ -80,19 +80,17 @@ class SpinalNetVGG(ZooClassifier):
     name = "spinalnet_vgg"
     description = "SpinalNet head (Kabir et al. 2020) on a small VGG feature extractor"
 
-    def __init__(self, width: int = 32, spinal_width: int = 128, dropout: float = 0.5, **kwargs):
-        kwargs.setdefault("backbone", "vgg_small")
-        super().__init__(**kwargs)
-        for key, value in dict(width=width, spinal_width=spinal_width, dropout=dropout).items():
-            self.params[key] = self.p[key] = value
+    def __init__(self, width: int = 32, spinal_width: int = 128, dropout: float = 0.5, backbone: str = "vgg_small",
+                 **kwargs):
+        super().__init__(backbone=backbone, **kwargs)
 
     def extractor(self, in_chans: int) -> tuple[nn.Module, int]:
-        features = VGGFeatures(in_chans, self.p["width"])
+        features = VGGFeatures(in_chans, self.width)
         return features, features.num_features
 
     def build_network(self, in_chans, n_outputs, image_size):
         features, n = self.extractor(in_chans)
-        net = FeaturesThenHead(features, SpinalHead(n, n_outputs, self.p["spinal_width"], dropout=self.p["dropout"]))
+        net = FeaturesThenHead(features, SpinalHead(n, n_outputs, self.spinal_width, dropout=self.dropout))
         return self.resized(net, image_size)
 
 
@@ -103,13 +101,12 @@ class SpinalNetResNet(SpinalNetVGG):
     name = "spinalnet_resnet"
     description = "SpinalNet head (Kabir et al. 2020) on a ResNet-18 feature extractor (timm)"
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault("backbone", "resnet18")
-        super().__init__(**kwargs)
+    def __init__(self, backbone: str = "resnet18", **kwargs):
+        super().__init__(backbone=backbone, **kwargs)
 
     def extractor(self, in_chans):
-        net = create_backbone(self.p["backbone"], self.p["pretrained"], self.p["weights_file"],
-                              in_chans=in_chans, num_classes=0, **self.p["timm_kwargs"])
+        net = create_backbone(self.backbone, self.pretrained, self.weights_file,
+                              in_chans=in_chans, num_classes=0, **self.timm_kwargs)
         return net, net.num_features
 
 
@@ -122,14 +119,11 @@ class AlexNetVGG(ZooClassifier):
     name = "alexnet_vgg"
     description = "AlexNet-like CNN with VGG-style 3×3 blocks and a dropout MLP (the paper's AlexNet-VGG)"
 
-    def __init__(self, width: int = 32, dropout: float = 0.5, **kwargs):
-        kwargs.setdefault("backbone", "alexnet_vgg")
-        super().__init__(**kwargs)
-        for key, value in dict(width=width, dropout=dropout).items():
-            self.params[key] = self.p[key] = value
+    def __init__(self, width: int = 32, dropout: float = 0.5, backbone: str = "alexnet_vgg", **kwargs):
+        super().__init__(backbone=backbone, **kwargs)
 
     def build_network(self, in_chans, n_outputs, image_size):
-        w, d = self.p["width"], self.p["dropout"]
+        w, d = self.width, self.dropout
         net = nn.Sequential(
             conv_block(in_chans, w, 1, kernel=5), conv_block(w, 2 * w, 1), conv_block(2 * w, 4 * w, 2),
             conv_block(4 * w, 8 * w, 2), nn.AdaptiveAvgPool2d(2), nn.Flatten(),
@@ -145,19 +139,18 @@ class CNNMLP(ZooClassifier):
     name = "cnn_mlp"
     description = "small CNN (3 conv blocks) + MLP head (the paper's CNN+MLP)"
 
-    def __init__(self, width: int = 32, hidden: list | None = None, dropout: float = 0.3, **kwargs):
-        kwargs.setdefault("backbone", "cnn_mlp")
-        super().__init__(**kwargs)
-        for key, value in dict(width=width, hidden=list(hidden or [256, 128]), dropout=dropout).items():
-            self.params[key] = self.p[key] = value
+    def __init__(self, width: int = 32, hidden: list | None = None, dropout: float = 0.3, backbone: str = "cnn_mlp",
+                 **kwargs):
+        self.hidden = list(hidden or [256, 128])
+        super().__init__(backbone=backbone, **kwargs)
 
     def build_network(self, in_chans, n_outputs, image_size):
-        w = self.p["width"]
+        w = self.width
         layers = [conv_block(in_chans, w, 2), conv_block(w, 2 * w, 2), conv_block(2 * w, 4 * w, 2),
                   nn.AdaptiveAvgPool2d(1), nn.Flatten()]
         c = 4 * w
-        for h in self.p["hidden"]:
-            layers += [nn.Linear(c, h), nn.ReLU(inplace=True), nn.Dropout(self.p["dropout"])]
+        for h in self.hidden:
+            layers += [nn.Linear(c, h), nn.ReLU(inplace=True), nn.Dropout(self.dropout)]
             c = h
         layers.append(nn.Linear(c, n_outputs))
         return self.resized(nn.Sequential(*layers), image_size)

@@ -89,50 +89,45 @@ class ZooClassifier(ImageClassifier):
 
     def __init__(self, lr_range: bool = True, lr_start: float = 1e-6, lr_end: float = 1.0, lr_steps: int = 100,
                  lr_rule: str = "min10", input_size: int = 0, timm_kwargs: dict | None = None,
-                 classifier_std: float = 0.0, **kwargs):
+                 classifier_std: float = 0.0, optimizer: str = "adam", max_rotation: float = 15.0, jitter: int = 4,
+                 precise_bn: int = 256, **kwargs):
         if lr_rule not in LR_RULES:
             raise AstrozooError(f"{self.name}: unknown lr_rule {lr_rule!r}: choose {' or '.join(LR_RULES)}")
-        kwargs.setdefault("optimizer", "adam")
-        kwargs.setdefault("max_rotation", 15.0)
-        kwargs.setdefault("jitter", 4)
-        kwargs.setdefault("precise_bn", 256)
-        super().__init__(**kwargs)
-        extra = dict(lr_range=lr_range, lr_start=lr_start, lr_end=lr_end, lr_steps=lr_steps, lr_rule=lr_rule,
-                     input_size=input_size, timm_kwargs=dict(timm_kwargs or {}), classifier_std=float(classifier_std))
-        self.params.update(extra)
-        self.p.update(extra)
+        self.timm_kwargs, self.classifier_std = dict(timm_kwargs or {}), float(classifier_std)
+        super().__init__(optimizer=optimizer, max_rotation=max_rotation, jitter=jitter, precise_bn=precise_bn,
+                         **kwargs)
 
     # -- networks --------------------------------------------------------------------------------
     def build_network(self, in_chans: int, n_outputs: int, image_size: int) -> torch.nn.Module:
-        size = self.p["input_size"] or image_size
-        kwargs = {"img_size": size} if accepts_img_size(self.p["backbone"]) else {}
-        net = create_backbone(self.p["backbone"], self.p["pretrained"], self.p["weights_file"],
-                              in_chans=in_chans, num_classes=n_outputs, **kwargs, **self.p["timm_kwargs"])
-        if self.p["classifier_std"] > 0:
-            init_classifier(net.get_classifier(), self.p["classifier_std"])
+        size = self.input_size or image_size
+        kwargs = {"img_size": size} if accepts_img_size(self.backbone) else {}
+        net = create_backbone(self.backbone, self.pretrained, self.weights_file,
+                              in_chans=in_chans, num_classes=n_outputs, **kwargs, **self.timm_kwargs)
+        if self.classifier_std > 0:
+            init_classifier(net.get_classifier(), self.classifier_std)
         return self.resized(net, image_size)
 
     def resized(self, net: torch.nn.Module, image_size: int) -> torch.nn.Module:
-        size = self.p["input_size"]
+        size = self.input_size
         return torch.nn.Sequential(Resize(size), net) if size and size != image_size else net
 
     # -- the learning-rate range test ------------------------------------------------------------
     def before_training(self, optimizer, batches, loss, context: FitContext) -> None:
         self.range_test = None
-        if not self.p["lr_range"] or context.resume:  # a resumed run restores its optimizer's lr
+        if not self.lr_range or context.resume:  # a resumed run restores its optimizer's lr
             return
         test = lr_range.lr_range_test(self.network, optimizer, batches=batches, loss=loss, device=context.device,
-                                      start_lr=self.p["lr_start"], end_lr=self.p["lr_end"],
-                                      num_steps=self.p["lr_steps"], rule=self.p["lr_rule"])
+                                      start_lr=self.lr_start, end_lr=self.lr_end,
+                                      num_steps=self.lr_steps, rule=self.lr_rule)
         self.range_test = test
         if test.chosen_lr is None:
             print(f"{self.name}: learning-rate range test inconclusive (the loss did not fall significantly); "
-                  f"keeping lr = {self.p['lr']:.3g}", file=sys.stderr)
+                  f"keeping lr = {self.lr:.3g}", file=sys.stderr)
         else:
             lr_range.set_lr(optimizer, test.chosen_lr)
             print(f"{self.name}: learning-rate range test chose lr = {test.chosen_lr:.3g} "
                   f"({test.rule}; minimum at {test.min_lr:.3g}, {len(test.lrs)} steps)", file=sys.stderr)
-        chosen = test.chosen_lr if test.chosen_lr is not None else self.p["lr"]
+        chosen = test.chosen_lr if test.chosen_lr is not None else self.lr
         if context.tracker is not None:
             context.tracker.log_params({"lr_range.chosen_lr": chosen, "lr_range.min_lr": test.min_lr,
                                         "lr_range.steepest_lr": test.steepest_lr, "lr_range.steps": len(test.lrs),
@@ -140,7 +135,7 @@ class ZooClassifier(ImageClassifier):
             context.tracker.log_metrics({"chosen_lr": chosen})
             with tempfile.TemporaryDirectory() as tmp:
                 path = lr_range.plot(test, Path(tmp) / "lr_range_test.png",
-                                     title=f"{self.p['backbone'] if self.name == 'backbone' else self.name}: lr range test")
+                                     title=f"{self.backbone if self.name == 'backbone' else self.name}: lr range test")
                 context.tracker.log_artifact(path, "plots")
                 table = Path(tmp) / "lr_range_test.csv"
                 np.savetxt(table, np.column_stack([test.lrs, test.losses, test.smoothed]), delimiter=",",

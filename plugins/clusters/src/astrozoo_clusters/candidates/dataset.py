@@ -20,18 +20,20 @@ Data parameters
 
 from __future__ import annotations
 
-import hashlib
+import sys
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from astrozoo.data import cache_dir, store
+from astrozoo.data import store
+from astrozoo.data.cache import cached
+from astrozoo.data.splits import check_fold, fold_split, kfold
 from astrozoo.errors import AstrozooError
 from astrozoo.interfaces import Dataset, Split
 from astrozoo_clusters.candidates import volunteers as vol
-from astrozoo_clusters.candidates.mock import CLUSTER_CLASSES, PAPER_SIZE, SHORT
-from astrozoo_clusters.folds import check_fold, fold_split, stratified_folds
+from astrozoo_clusters.candidates.conventions import CLUSTER_CLASSES, PAPER_SIZE, SHORT
+from astrozoo_clusters.candidates.mock import VERSION
 
 CLASS_MODES = ("binary", "multiclass")
 LABEL_SOURCES = ("expert", "volunteer")
@@ -39,6 +41,7 @@ LABEL_SOURCES = ("expert", "volunteer")
 
 class CandidateDataset(Dataset):
     task = "cluster-candidates"
+    folds = True
 
     def __init__(self, seed: int = 0, image_size: int = PAPER_SIZE, classes: str = "binary",
                  labels: str = "expert", fold: int = -1, n_folds: int = 10, val_fraction: float = 0.2,
@@ -54,9 +57,6 @@ class CandidateDataset(Dataset):
         self.fold, self.n_folds, self.val_fraction, self.path = fold, n_folds, val_fraction, path
 
     # -- what subclasses provide ----------------------------------------------------------------
-    def data_file(self) -> Path:
-        raise NotImplementedError
-
     def default_split(self, expert: np.ndarray, columns: dict) -> np.ndarray:
         raise NotImplementedError
 
@@ -112,7 +112,7 @@ class CandidateDataset(Dataset):
     def _val_from(self, pool: np.ndarray, expert: np.ndarray, out: np.ndarray) -> None:
         """Move a stratified ``val_fraction`` of the ``pool`` rows to 'val'."""
         k = max(2, int(round(1 / self.val_fraction)))
-        folds = stratified_folds(expert[pool], k, self.seed + 1)
+        folds = kfold(expert[pool], k, self.seed + 1)
         out[pool[folds == 0]] = "val"
 
     def _target(self, expert_or_shares: np.ndarray, source: str) -> np.ndarray:
@@ -182,16 +182,15 @@ class MockXClass(CandidateDataset):
                          test_fraction=test_fraction, votes_per_object=votes_per_object)
         self.n_objects, self.test_fraction, self.votes_per_object = n_objects, test_fraction, votes_per_object
 
-    def data_file(self) -> Path:
-        if self.path:
-            return Path(self.path)
-        from astrozoo_clusters.candidates.mock import VERSION
+    version = str(VERSION)
 
-        path = cache_dir("clusters") / (f"{self.name}-v{VERSION}-seed{self.seed}-n{self.n_objects}"
-                                        f"-s{self.image_size}-votes{self.votes_per_object}.h5")
-        if not path.exists():
-            write_mock(path, self.seed, self.n_objects, self.image_size, self.votes_per_object)
-        return path
+    def cache_params(self) -> dict:
+        return {"seed": self.seed, "n_objects": self.n_objects, "image_size": self.image_size,
+                "votes_per_object": self.votes_per_object}
+
+    def generate(self, output: Path) -> Path:
+        """Draw the candidates, their images and the volunteers' votes (seeded) into ``output``."""
+        return write_mock(output, self.seed, self.n_objects, self.image_size, self.votes_per_object)
 
     def default_split(self, expert, columns):
         rng = np.random.default_rng(self.seed)
@@ -209,7 +208,7 @@ class MockXClass(CandidateDataset):
 def write_mock(path: Path, seed: int, n_objects: int, size: int, votes_per_object: int) -> Path:
     from astrozoo_clusters.candidates.mock import generate
 
-    print(f"generating mock-xclass (seed {seed}, {n_objects} candidates, {size} px) → {path}")
+    print(f"generating mock-xclass (seed {seed}, {n_objects} candidates, {size} px, once)", file=sys.stderr)
     columns, images, attrs = generate(seed=seed, n_objects=n_objects, size=size)
     votes, volunteers = vol.simulate_votes(columns["expert_class"], columns["counts"], seed=seed + 7919,
                                            votes_per_object=votes_per_object)
@@ -227,19 +226,24 @@ class XClass(CandidateDataset):
     provenance = "real"
     description = "real X-CLASS candidates (Kosiba et al. 2020, Zenodo 7236582): PNG images + CSV labels"
 
+    #: the converter's version, part of the cache key: bump it when load_folder converts differently
+    version = "1"
+
     def data_file(self) -> Path:
-        from astrozoo_clusters.candidates.xclass import find_root, load_folder
+        """The archive converted once to the HDF5 format, keyed by its files' sizes and
+        modification times: a changed archive is converted again."""
+        from astrozoo_clusters.candidates.real import find_root, load_folder
 
         if not self.path:
             raise AstrozooError("dataset xclass needs the unzipped archive: --set data.path=/path/to/Kosiba2020")
         root = find_root(self.path)
-        stamp = "|".join(f"{p}:{p.stat().st_mtime_ns}" for p in sorted(root.glob("*.csv")))
-        key = hashlib.sha1(f"{root.resolve()}|{stamp}".encode()).hexdigest()[:12]
-        path = cache_dir("clusters") / f"xclass-{key}-s{self.image_size}.h5"
-        if not path.exists():
+
+        def convert(output: Path) -> Path:
             columns, images, attrs = load_folder(root, self.image_size)
-            store.write(path, {"catalogue": columns, "images": {"rgb": images}}, attrs)
-        return path
+            return store.write(output, {"catalogue": columns, "images": {"rgb": images}}, attrs)
+
+        return cached(self.task, self.name, {"root": str(root.resolve()), "image_size": self.image_size},
+                      self.version, convert, sources=[root])
 
     def default_split(self, expert, columns):
         out = np.where(columns["file_split"] == "test", "test", "train").astype("<U5")

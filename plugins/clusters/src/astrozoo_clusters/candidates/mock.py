@@ -43,12 +43,11 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import fftconvolve
 
+from astrozoo.data import cosmology
+from astrozoo_clusters.candidates.conventions import CLASSES, CLUSTER_CLASSES, PAPER_SIZE, SHORT  # noqa: F401
+
 VERSION = 2  # bump when the generator changes: cached files carry it in their names
-CLASSES = ("low-z cluster", "high-z cluster", "nearby galaxy", "point source", "other")
-SHORT = ("low-z", "hi-z", "galaxy", "point", "other")
-CLUSTER_CLASSES = (0, 1)
 FIELD_ARCSEC = 420.0
-PAPER_SIZE = 356
 DEFAULT_FRACTIONS = (0.40, 0.26, 0.09, 0.12, 0.13)  # ≈ 1130 clusters : 577 others in the expert set
 OTHER_KINDS = ("edge", "split", "streak", "spurious")
 
@@ -56,6 +55,7 @@ BACKGROUND = 1.2e-6  # counts / s / arcsec²
 ECF = 1e12  # counts per erg cm⁻² (EPIC, 0.5–2 keV)
 KING_R0, KING_ALPHA = 5.5, 1.6
 MAG_LIMIT = 20.5  # 5σ point source
+ZERO_POINT = 25.0  # plate flux units: m = 25 − 2.5 log10 f
 M_STAR, BCG_MAG = -21.7, -23.2
 
 
@@ -73,25 +73,10 @@ class Field:
                 np.asarray(y_arcsec) / self.pix + (self.size - 1) / 2)
 
 
-# -- cosmology (astropy Planck15, cached per redshift grid) ------------------------------------------
-_Z = np.linspace(0.01, 1.5, 300)
-_TABLES: dict = {}
-
-
-def _tables():
-    if not _TABLES:
-        from astropy.cosmology import Planck15 as cosmo
-
-        _TABLES["da_kpc_per_arcsec"] = cosmo.angular_diameter_distance(_Z).to("kpc").value / 206264.806
-        _TABLES["dl_cm"] = cosmo.luminosity_distance(_Z).to("cm").value
-        _TABLES["dm"] = cosmo.distmod(_Z).value
-        _TABLES["ez"] = cosmo.efunc(_Z)
-        _TABLES["rho_c"] = cosmo.critical_density(_Z).to("Msun / kpc3").value
-    return _TABLES
-
-
+# -- cosmology (Planck15, interpolated on a redshift grid) ------------------------------------------
 def cosmo_at(z: float) -> dict:
-    return {k: float(np.interp(z, _Z, v)) for k, v in _tables().items()}
+    """Angular scale, distances and ρ_c at z (:func:`astrozoo.data.cosmology.tabulated`)."""
+    return cosmology.tabulated(z, (0.01, 1.5, 300))
 
 
 # -- X-ray ----------------------------------------------------------------------------------------
@@ -154,9 +139,9 @@ def sersic_stamp(field: Field, x0, y0, re_arcsec, n, q=1.0, angle=0.0, sub=3) ->
 def cluster_xray(rng, field: Field, z: float, m500: float, vignetting: float, exposure: float, small_core=1.0):
     """(unit-normalised β-model image, counts, θc in arcsec) of a cluster at redshift z."""
     c = cosmo_at(z)
-    r500 = (3 * m500 / (4 * np.pi * 500 * c["rho_c"])) ** (1 / 3)
-    theta_c = 0.15 * r500 * small_core * 10 ** rng.normal(0, 0.15) / c["da_kpc_per_arcsec"]
-    lx = 5e43 * (m500 / 3e14) ** 1.6 * c["ez"] ** 2 * 10 ** rng.normal(0, 0.25)
+    r500 = cosmology.r500(m500, unit="kpc", rho_c=c["rho_c"])
+    theta_c = 0.15 * r500 * small_core * 10 ** rng.normal(0, 0.15) / c["kpc_per_arcsec"]
+    lx = 5e43 * (m500 / 3e14) ** 1.6 * c["efunc"] ** 2 * 10 ** rng.normal(0, 0.25)
     counts = lx / (4 * np.pi * c["dl_cm"] ** 2) * ECF * exposure * vignetting
     model = beta_model(field, *rng.normal(0, 3, 2), theta_c, np.clip(rng.normal(0.67, 0.05), 0.5, 0.85),
                        rng.uniform(0, 0.3), rng.uniform(0, np.pi))
@@ -165,7 +150,8 @@ def cluster_xray(rng, field: Field, z: float, m500: float, vignetting: float, ex
 
 # -- optical --------------------------------------------------------------------------------------
 def mag_to_flux(m):
-    return 10 ** (-0.4 * (np.asarray(m) - 25.0))
+    """Plate flux units with zero point :data:`ZERO_POINT`."""
+    return cosmology.mag_to_flux(m, ZERO_POINT)
 
 
 def schechter_mags(rng, n: int, m_star=M_STAR, alpha=-1.0, depth=2.5) -> np.ndarray:
@@ -217,9 +203,9 @@ class OpticalCanvas:
 
 def cluster_members(canvas: OpticalCanvas, rng, z: float, m500: float, centre):
     c = cosmo_at(z)
-    r500 = (3 * m500 / (4 * np.pi * 500 * c["rho_c"])) ** (1 / 3)
-    kpc = c["da_kpc_per_arcsec"]
-    shift = c["dm"] + 2.5 * z
+    r500 = cosmology.r500(m500, unit="kpc", rho_c=c["rho_c"])
+    kpc = c["kpc_per_arcsec"]
+    shift = c["distmod"] + 2.5 * z
     n = rng.poisson(25 * (m500 / 1e14) ** 0.9)
     bcg = BCG_MAG + rng.normal(0, 0.3)
     canvas.galaxy(centre[0], centre[1], bcg + shift, 15 / kpc * 10 ** rng.normal(0, 0.1), 4.0,

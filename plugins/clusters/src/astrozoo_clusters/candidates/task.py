@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from astrozoo.interfaces import RunResult, Task
-from astrozoo_clusters.candidates.mock import CLUSTER_CLASSES, SHORT
+from astrozoo_clusters.candidates.conventions import CLUSTER_CLASSES, SHORT
 from astrozoo_clusters.tables import candidate_tables, class_key
 
 

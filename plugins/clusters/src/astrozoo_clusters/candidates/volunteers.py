@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from astrozoo_clusters.candidates.mock import CLUSTER_CLASSES
+from astrozoo_clusters.candidates.conventions import CLUSTER_CLASSES
 
 N_CLASSES = 5
 QUESTIONS = ("class", "extended")

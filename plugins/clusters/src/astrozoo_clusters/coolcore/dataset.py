@@ -15,16 +15,18 @@ eight: Su et al.'s 10-fold 8/1/1 cross-validation); ``fold = -1`` (default) is f
 
 from __future__ import annotations
 
+import sys
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from astrozoo.data import cache_dir, store
+from astrozoo.data import store
+from astrozoo.data.splits import check_fold, fold_split
 from astrozoo.errors import AstrozooError
 from astrozoo.interfaces import Dataset, Split
 from astrozoo_clusters.coolcore.physics import CLASSES
-from astrozoo_clusters.folds import check_fold, fold_split
+from astrozoo_clusters.coolcore.mock import VERSION
 
 SCALES = ("log", "linear")
 
@@ -33,6 +35,8 @@ class MockCoolCore(Dataset):
     name = "mock-cool-core"
     task = "cool-core"
     provenance = "mock"
+    version = str(VERSION)
+    folds = True
     description = ("mock TNG300-like clusters (M500 > 10^13.75) with Chandra-like 1 Mpc images; "
                    "see docs/tasks/clusters.md")
 
@@ -46,20 +50,17 @@ class MockCoolCore(Dataset):
         self.seed, self.box_mpc, self.log_m_min, self.image_size = seed, box_mpc, log_m_min, image_size
         self.exposure_ks, self.scale, self.fold, self.n_folds, self.path = exposure_ks, scale, fold, n_folds, path
 
-    def data_file(self) -> Path:
-        if self.path:
-            return Path(self.path)
-        from astrozoo_clusters.coolcore.mock import COLUMN_UNITS, VERSION, generate
+    def cache_params(self) -> dict:
+        return {"seed": self.seed, "box_mpc": self.box_mpc, "log_m_min": self.log_m_min,
+                "image_size": self.image_size, "exposure_ks": self.exposure_ks}
 
-        path = cache_dir("clusters") / (f"{self.name}-v{VERSION}-seed{self.seed}-box{self.box_mpc:g}"
-                                        f"-m{self.log_m_min:g}-s{self.image_size}-t{self.exposure_ks:g}.h5")
-        if not path.exists():
+    def generate(self, output: Path) -> Path:
+        """Draw the cluster sample and its images (seeded, deterministic) into ``output``."""
+        from astrozoo_clusters.coolcore.mock import COLUMN_UNITS, generate
 
-            print(f"generating {self.name} (seed {self.seed}, {self.image_size} px) → {path}")
-            columns, counts, attrs = generate(self.seed, self.box_mpc, self.log_m_min, self.image_size,
-                                              self.exposure_ks)
-            store.write(path, {"catalogue": columns, "images": {"counts": counts}}, attrs, COLUMN_UNITS)
-        return path
+        print(f"generating {self.name} (seed {self.seed}, {self.image_size} px, once)", file=sys.stderr)
+        columns, counts, attrs = generate(self.seed, self.box_mpc, self.log_m_min, self.image_size, self.exposure_ks)
+        return store.write(output, {"catalogue": columns, "images": {"counts": counts}}, attrs, COLUMN_UNITS)
 
     @cached_property
     def table(self) -> tuple[dict, dict]:

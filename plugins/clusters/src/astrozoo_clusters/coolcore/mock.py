@@ -29,6 +29,8 @@ from functools import cache
 import numpy as np
 from scipy.special import expit
 
+from astrozoo.data import cosmology
+
 from astrozoo_clusters.coolcore.physics import (ClusterModel, cool_core_class, gas_fraction, kT_from_m500,
                                                 project)
 
@@ -43,38 +45,20 @@ COLUMN_UNITS = {"log_m500": "log10 Msun", "r500": "kpc", "kT": "keV", "ne0": "cm
                 "Z0": "Zsun", "tcool": "Gyr", "rc": "kpc", "sub_distance": "kpc"}
 
 
-def cosmology():
-    from astropy.cosmology import Planck15
-
-    return Planck15
-
-
 @cache
 def field_redshift() -> float:
     """z at which 1 Mpc spans 256 × 3.9″ (Planck15 angular-diameter distance, interpolated)."""
     z = np.linspace(0.005, 0.3, 600)
-    kpc_per_arcsec = cosmology().angular_diameter_distance(z).to("kpc").value / 206264.806
-    return float(np.interp(FIELD_KPC / (256 * PIXSCALE_256), kpc_per_arcsec, z))
+    return float(np.interp(FIELD_KPC / (256 * PIXSCALE_256), cosmology.kpc_per_arcsec(z), z))
 
 
 def sample_masses(rng: np.random.Generator, box_mpc: float, log_m_min: float) -> np.ndarray:
     """M500 [M⊙] of the halos above 10^log_m_min in a box (Tinker et al. 2008 via colossus)."""
-    from colossus.cosmology import cosmology as ccosmo
-    from colossus.lss import mass_function
-
-    cosmo = ccosmo.setCosmology("planck15", persistence="")
-    h = cosmo.h
-    log_m = np.linspace(log_m_min, 15.8, 400)
-    dndlnm = mass_function.massFunction(10**log_m * h, 0.0, mdef="500c", model="tinker08", q_out="dndlnM")
-    dn = dndlnm * np.log(10) * (box_mpc * h) ** 3  # per dex in the box
-    cdf = np.concatenate([[0], np.cumsum(0.5 * (dn[1:] + dn[:-1]) * np.diff(log_m))])
-    n = rng.poisson(cdf[-1])
-    return 10 ** np.interp(rng.random(n) * cdf[-1], cdf, log_m)
+    return cosmology.sample_halo_masses(rng, box_mpc**3, log_m_min, 15.8, n_grid=400)
 
 
 def r500_kpc(m500):
-    rho_c = cosmology().critical_density0.to("Msun / kpc3").value
-    return (3 * np.asarray(m500) / (4 * np.pi * 500 * rho_c)) ** (1 / 3)
+    return cosmology.r500(m500, 0.0, unit="kpc")
 
 
 def draw_clusters(rng: np.random.Generator, m500: np.ndarray) -> dict[str, np.ndarray]:
@@ -154,7 +138,7 @@ def counts_per_sb(size: int, exposure_ks: float, z: float) -> float:
     """Expected counts per pixel for a surface brightness of 1 erg s⁻¹ cm⁻² (per projected cm²)."""
     from astrozoo_clusters.coolcore.physics import KEV_ERG, KPC_CM
 
-    d_l = cosmology().luminosity_distance(z).to("cm").value
+    d_l = cosmology.PLANCK15.luminosity_distance(z).to("cm").value
     area = (FIELD_KPC / size * KPC_CM) ** 2
     return area / (4 * np.pi * d_l**2) * A_EFF_CM2 * BAND_FRACTION / (E_MEAN_KEV * KEV_ERG) * exposure_ks * 1e3
 
@@ -163,7 +147,7 @@ def counts_per_luminosity(exposure_ks: float, z: float) -> float:
     """Expected counts of a point source per erg/s of (band) luminosity."""
     from astrozoo_clusters.coolcore.physics import KEV_ERG
 
-    d_l = cosmology().luminosity_distance(z).to("cm").value
+    d_l = cosmology.PLANCK15.luminosity_distance(z).to("cm").value
     return A_EFF_CM2 / (E_MEAN_KEV * KEV_ERG) / (4 * np.pi * d_l**2) * exposure_ks * 1e3
 
 

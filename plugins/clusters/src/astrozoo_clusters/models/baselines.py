@@ -51,10 +51,8 @@ class ThresholdBaseline(Model):
     cuts = (0.0, 0.0)
 
     def __init__(self, cc_min: float | None = None, ncc_max: float | None = None, by_rank: bool = False):
-        cc_min = self.cuts[0] if cc_min is None else cc_min
-        ncc_max = self.cuts[1] if ncc_max is None else ncc_max
-        super().__init__(cc_min=cc_min, ncc_max=ncc_max, by_rank=by_rank)
-        self.cc_min, self.ncc_max, self.by_rank = cc_min, ncc_max, by_rank
+        self.cc_min = self.cuts[0] if cc_min is None else cc_min
+        self.ncc_max = self.cuts[1] if ncc_max is None else ncc_max
 
     def statistic(self, split: Split) -> np.ndarray:
         raise NotImplementedError

@@ -54,18 +54,15 @@ class Resize(nn.Module):
 
 
 class CandidateClassifier(ImageClassifier):
-    """Shared by the variants: class-level ``defaults`` for the parameters and ``requires`` for
-    the data a variant is meant for (checked when it is fitted)."""
+    """Shared by the variants: ``dropout`` before the output layer, ``input_size`` (resize first;
+    0 keeps the cutout size) and ``requires``, the data a variant is meant for (checked when it is
+    fitted). Each variant declares the parameters it changes in its own signature."""
 
     tasks = TASKS
-    defaults: ClassVar[dict] = {}
     requires: ClassVar[dict] = {}
 
-    def __init__(self, dropout: float = 0.65, input_size: int = 0, **params):
-        super().__init__(**{**self.defaults, **params})
-        extra = {"dropout": dropout, "input_size": input_size}
-        self.p.update(extra)
-        self.params.update(extra)
+    def __init__(self, dropout: float = 0.65, input_size: int = 0, **kwargs):
+        super().__init__(**kwargs)
 
     def fit(self, train, val, context):
         for key, wanted in self.requires.items():
@@ -79,45 +76,52 @@ class CandidateClassifier(ImageClassifier):
 class CustomCNN(CandidateClassifier):
     name = "cnn"
     description = "Kosiba et al. custom CNN (6 conv + dense 256), expert labels, augmentation (CN-E)"
-    defaults = {"backbone": "kosiba", "pretrained": False, "optimizer": "sgd", "lr": 1e-4, "batch_size": 10,
-                "plateau_patience": 14, "plateau_factor": 0.75}
+
+    def __init__(self, backbone: str = "kosiba", pretrained: bool = False, optimizer: str = "sgd", lr: float = 1e-4,
+                 batch_size: int = 10, plateau_patience: int = 14, plateau_factor: float = 0.75, **kwargs):
+        super().__init__(backbone=backbone, pretrained=pretrained, optimizer=optimizer, lr=lr, batch_size=batch_size,
+                         plateau_patience=plateau_patience, plateau_factor=plateau_factor, **kwargs)
 
     def build_network(self, in_chans, n_outputs, image_size):
-        return KosibaNet(in_chans, n_outputs, image_size, dropout=self.p["dropout"])
+        return KosibaNet(in_chans, n_outputs, image_size, dropout=self.dropout)
 
 
 class MobileNet(CandidateClassifier):
     name = "mobilenet"
     description = "MobileNet (timm mobilenetv1_100) on 224×224 inputs, Adadelta, expert labels, augmentation (MN-E)"
-    defaults = {"backbone": "mobilenetv1_100", "optimizer": "adadelta", "lr": 1.0, "batch_size": 20,
-                "plateau_patience": 4, "plateau_factor": 0.85}
 
-    def __init__(self, dropout: float = 0.65, input_size: int = 224, **params):
-        super().__init__(dropout=dropout, input_size=input_size, **params)
+    def __init__(self, input_size: int = 224, backbone: str = "mobilenetv1_100", optimizer: str = "adadelta",
+                 lr: float = 1.0, batch_size: int = 20, plateau_patience: int = 4, plateau_factor: float = 0.85,
+                 **kwargs):
+        super().__init__(input_size=input_size, backbone=backbone, optimizer=optimizer, lr=lr, batch_size=batch_size,
+                         plateau_patience=plateau_patience, plateau_factor=plateau_factor, **kwargs)
 
     def build_network(self, in_chans, n_outputs, image_size):
-        net = create_backbone(self.p["backbone"], self.p["pretrained"], self.p["weights_file"],
-                              in_chans=in_chans, num_classes=n_outputs, drop_rate=self.p["dropout"])
-        size = self.p["input_size"]
+        net = create_backbone(self.backbone, self.pretrained, self.weights_file,
+                              in_chans=in_chans, num_classes=n_outputs, drop_rate=self.dropout)
+        size = self.input_size
         return nn.Sequential(Resize(size), net) if size and size != image_size else net
-
-
-NO_AUG = {"flips": False, "max_rotation": 0.0, "jitter": 0}
 
 
 class CustomCNNNoAug(CustomCNN):
     name, description = "cnn-noaug", "custom CNN without augmentation (CN-E no augm.)"
-    defaults = {**CustomCNN.defaults, **NO_AUG}
+
+    def __init__(self, flips: bool = False, max_rotation: float = 0.0, jitter: int = 0, **kwargs):
+        super().__init__(flips=flips, max_rotation=max_rotation, jitter=jitter, **kwargs)
 
 
 class CustomCNNXray(CustomCNN):
     name, description = "cnn-xray", "custom CNN on the X-ray channel only (CN-E solo X-ray)"
-    defaults = {**CustomCNN.defaults, "channels": [2]}
+
+    def __init__(self, channels: list | None = (2,), **kwargs):
+        super().__init__(channels=None if channels is None else list(channels), **kwargs)
 
 
 class CustomCNNOptical(CustomCNN):
     name, description = "cnn-optical", "custom CNN on the optical channel only (CN-E solo optical)"
-    defaults = {**CustomCNN.defaults, "channels": [1]}
+
+    def __init__(self, channels: list | None = (1,), **kwargs):
+        super().__init__(channels=None if channels is None else list(channels), **kwargs)
 
 
 class CustomCNNVolunteer(CustomCNN):
@@ -132,7 +136,9 @@ class CustomCNN5(CustomCNN):
 
 class MobileNetNoAug(MobileNet):
     name, description = "mobilenet-noaug", "MobileNet without augmentation (MN-E no augm.)"
-    defaults = {**MobileNet.defaults, **NO_AUG}
+
+    def __init__(self, flips: bool = False, max_rotation: float = 0.0, jitter: int = 0, **kwargs):
+        super().__init__(flips=flips, max_rotation=max_rotation, jitter=jitter, **kwargs)
 
 
 class MobileNetVolunteer(MobileNet):

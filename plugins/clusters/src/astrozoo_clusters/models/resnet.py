@@ -28,14 +28,13 @@ class CoolCoreResNet(ImageClassifier):
 
     def __init__(self, backbone: str = "resnet18", channels: list | None = None, optimizer: str = "adamw",
                  lr: float = 1e-3, weight_decay: float = 1e-4, batch_size: int = 32, cam_layer: str = "layer4",
-                 **params):
-        super().__init__(backbone=backbone, channels=[0, 0, 0] if channels is None else channels,
-                         optimizer=optimizer, lr=lr, weight_decay=weight_decay, batch_size=batch_size, **params)
+                 **kwargs):
         if cam_layer not in CAM_LAYERS:
             from astrozoo.errors import AstrozooError
 
             raise AstrozooError(f"params.cam_layer={cam_layer!r}: choose one of {', '.join(CAM_LAYERS)}")
-        self.p["cam_layer"] = self.params["cam_layer"] = cam_layer
+        super().__init__(backbone=backbone, channels=[0, 0, 0] if channels is None else channels,
+                         optimizer=optimizer, lr=lr, weight_decay=weight_decay, batch_size=batch_size, **kwargs)
 
     def class_activation_maps(self, split: Split, batch: int = 32) -> np.ndarray:
         """(N, K, H, W) maps, each rescaled to [0, 1], for every class k, at the input's size."""
@@ -44,7 +43,7 @@ class CoolCoreResNet(ImageClassifier):
         maps = []
         for i in range(0, len(x), batch):
             xb = x[i:i + batch]
-            cam = self._cam(net, xb) if self.p["cam_layer"] == "layer4" else self._grad_cam(net, xb)
+            cam = self._cam(net, xb) if self.cam_layer == "layer4" else self._grad_cam(net, xb)
             cam = F.interpolate(cam, size=x.shape[-2:], mode="bilinear", align_corners=False)
             lo = cam.amin(dim=(2, 3), keepdim=True)
             hi = cam.amax(dim=(2, 3), keepdim=True)
@@ -59,7 +58,7 @@ class CoolCoreResNet(ImageClassifier):
 
     def _grad_cam(self, net, x):
         store = {}
-        hook = getattr(net, self.p["cam_layer"]).register_forward_hook(lambda m, i, out: store.update(a=out))
+        hook = getattr(net, self.cam_layer).register_forward_hook(lambda m, i, out: store.update(a=out))
         try:
             with torch.enable_grad():
                 logits = net(x)

@@ -73,7 +73,7 @@ class CNN(NeuralRegressor):
                  lr: float = 5e-4, weight_decay: float = 1e-3, flips: bool = True,
                  max_rotation: float = 90.0, jitter: int = 5, loss: str = "mse", patience: int = 0,
                  threads: int = 0):
-        super().__init__(**{k: v for k, v in locals().items() if k not in ("self", "__class__")})
+        super().__init__()
         self.n_out = check_loss(loss)
         self.net, self.history = None, None
 

@@ -101,7 +101,7 @@ class CNNGNN(NeuralRegressor):
                  epochs: int = 500, lr: float = 5e-4, weight_decay: float = 1e-3, loss: str = "mse",
                  patience: int = 0, unfreeze_threshold: float = 0.005, unfreeze_rises: int = 5,
                  unfreeze_lr_factor: float = 5.0):
-        super().__init__(**{k: v for k, v in locals().items() if k not in ("self", "__class__")})
+        super().__init__()
         self.n_out = check_loss(loss)
         self.net, self.history, self.gnn, self.unfrozen_at = None, None, None, None
 

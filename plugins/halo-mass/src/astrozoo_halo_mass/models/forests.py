@@ -24,9 +24,7 @@ class Forest(Model):
 
     def __init__(self, n_estimators: int = 100, features=None, select: bool = False, n_select: int = 3,
                  min_samples_leaf: int = 1, n_jobs: int = -1):
-        super().__init__(n_estimators=n_estimators, features=features, select=select, n_select=n_select)
-        self.features = tuple(features or self.features)
-        self.select, self.n_select = select, n_select
+        self.features = tuple(features or type(self).features)  # the class's feature set unless given
         self.options = dict(n_estimators=n_estimators, min_samples_leaf=min_samples_leaf, n_jobs=n_jobs)
 
     def estimator(self, seed: int):
@@ -90,10 +88,9 @@ class XGBoost(Forest):
 
     def __init__(self, n_estimators: int = 500, learning_rate: float = 0.05, max_depth: int = 4,
                  early_stopping_rounds: int = 30, features=None):
-        super().__init__(features=features)
-        self.params = dict(n_estimators=n_estimators, learning_rate=learning_rate, max_depth=max_depth,
-                           early_stopping_rounds=early_stopping_rounds, features=features)
-        self.options = {k: v for k, v in self.params.items() if k != "features"}
+        super().__init__(n_estimators=n_estimators, features=features)
+        self.options = dict(n_estimators=n_estimators, learning_rate=learning_rate, max_depth=max_depth,
+                            early_stopping_rounds=early_stopping_rounds)
 
     def estimator(self, seed: int):
         from xgboost import XGBRegressor

@@ -150,7 +150,7 @@ class GNN(NeuralRegressor):
                  unshared: int = 4, aggr="max", layers: int = 1, clusters: int = 24,
                  clusters_per_batch: int = 1, epochs: int = 500, lr: float = 1e-3,
                  weight_decay: float = 1e-4, loss: str = "mse", patience: int = 0, threads: int = 1):
-        super().__init__(**{k: v for k, v in locals().items() if k not in ("self", "__class__")})
+        super().__init__()
         self.n_out = check_loss(loss)
         self.net, self.history = None, None
 

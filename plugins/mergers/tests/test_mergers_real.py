@@ -7,7 +7,7 @@ from astropy.table import Table
 
 from astrozoo.data.images import convolve_psf, sersic_image
 from astrozoo.data.store import DataError
-from astrozoo_mergers.challenge import TNG_SNAPSHOT_Z, MergerChallenge
+from astrozoo_mergers.real import TNG_SNAPSHOT_Z, MergerChallenge
 
 #: ID → (snapnum, folder, is_major, stage flags pre/ongoing/post, time before, time after, sequence)
 ROWS = {

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from astrozoo_cluster_search import physics as ph
-from astrozoo_cluster_search.sky import (CLASSES, IR_SOURCE_KINDS, MW_SOURCE_KINDS, cluster_members,
+from astrozoo_cluster_search.mock import physics as ph
+from astrozoo_cluster_search.mock.sky import (CLASSES, IR_SOURCE_KINDS, MW_SOURCE_KINDS, cluster_members,
                                          ir_source, microwave_source, render_ir, render_microwave)
 
+VERSION = 1  # bump when the generator writes other cutouts: the cache key carries it
 BANDS = {"ir": 1, "microwave": 2}
 IR_KIND_P = (0.4, 0.35, 0.25)   # galaxy, star, agn among IR sources
 MW_KIND_P = (0.7, 0.3)          # radio, dusty among microwave sources

@@ -32,8 +32,8 @@ import numpy as np
 
 from astrozoo.data.store import DataError
 
-from .dataset import MergerDataset, _note
-from .mock import STAGES, z_bin
+from astrozoo_mergers.dataset import MergerDataset, _note
+from astrozoo_mergers.conventions import PIXSCALE, STAGES, z_bin
 
 # TNG snapshot redshifts (from the snapshot headers; TNG snapshots 50–91)
 TNG_SNAPSHOT_Z = dict(zip(range(50, 92), (
@@ -75,22 +75,19 @@ def read_image(path: Path) -> np.ndarray:
     return data
 
 
-def _challenge_chunk(items) -> list:
+def _challenge_one(item) -> tuple:
     from astrozoo.data.morphology import sky_stats
 
-    from .pipeline import process_image
+    from astrozoo_mergers.pipeline import process_image
 
-    out = []
-    for row, path, psf_fwhm, pixscale, image_size, max_sources, fit_size in items:
-        try:
-            image = read_image(Path(path))
-        except ValueError as exc:
-            out.append(("corrupt", path, str(exc)))
-            continue
-        median, sigma = sky_stats(image)
-        fit_row, views = process_image(image - median, sigma, psf_fwhm, pixscale, image_size, max_sources, fit_size)
-        out.append(("ok", {**row, **fit_row, "sky_sigma": sigma}, views))
-    return out
+    row, path, psf_fwhm, pixscale, image_size, max_sources, fit_size = item
+    try:
+        image = read_image(Path(path))
+    except ValueError as exc:
+        return "corrupt", path, str(exc)
+    median, sigma = sky_stats(image)
+    fit_row, views = process_image(image - median, sigma, psf_fwhm, pixscale, image_size, max_sources, fit_size)
+    return "ok", {**row, **fit_row, "sky_sigma": sigma}, views
 
 
 class MergerChallenge(MergerDataset):
@@ -101,7 +98,7 @@ class MergerChallenge(MergerDataset):
     description = "HSC-like TNG merger-challenge images (Margalef-Bentabol et al. 2024): give data.root"
 
     def __init__(self, root: str = "", sample: str = "train", catalogue: str = "", psf_fwhm: float = 0.7,
-                 pixscale: float = 0.168, image_size: int = 128, fit_size: int = 0, max_sources: int = 8,
+                 pixscale: float = PIXSCALE, image_size: int = 128, fit_size: int = 0, max_sources: int = 8,
                  max_bad_fraction: float = 0.05, **kwargs):
         super().__init__(image_size=image_size, root=root, sample=sample, catalogue=catalogue, psf_fwhm=psf_fwhm,
                          pixscale=pixscale, fit_size=fit_size, max_sources=max_sources,
@@ -161,19 +158,30 @@ class MergerChallenge(MergerDataset):
                     found.setdefault(int(match.group(1)), path)
         return found
 
-    def generation_params(self) -> dict:
-        cat = self.catalogue_file()
-        stamp = [cat.stat().st_size, cat.stat().st_mtime] if cat.exists() else None
-        return {"root": str(self.root.resolve()) if self.root else "", "sample": self.sample, "catalogue": str(cat),
-                "catalogue_stamp": stamp, "psf_fwhm": self.psf_fwhm, "pixscale": self.pixscale,
+    def cache_params(self) -> dict:
+        return {"root": str(self.root.resolve()) if self.root else "", "sample": self.sample,
+                "catalogue": str(self.catalogue_file()), "psf_fwhm": self.psf_fwhm, "pixscale": self.pixscale,
                 "image_size": self.image_size, "fit_size": self.fit_size, "max_sources": self.max_sources}
+
+    def data_file(self) -> Path:
+        """``data.path`` when given, else the challenge's catalogue and images fitted once, keyed by
+        the catalogue's and the image folder's files (sizes and modification times): a changed
+        file is fitted again."""
+        from astrozoo.data.cache import cached
+
+        sources = [p for p in (self.catalogue_file(), self.root / self.sample if self.root else None)
+                   if p is not None and p.exists()]
+        return cached(self.task, self.name, self.cache_params(), self.version, self.write, sources=sources,
+                      override=self.path)
 
     # -- building the cache --------------------------------------------------------------------------
     def _too_many(self, count: int, total: int) -> bool:
         return count > self.max_bad_fraction * total
 
     def build(self):
-        from .pipeline import parallel_map, stack
+        from astrozoo.data.parallel import parallel_map
+
+        from astrozoo_mergers.pipeline import stack
 
         labels = self.read_labels()
         cat_path = self.catalogue_file()
@@ -213,7 +221,8 @@ class MergerChallenge(MergerDataset):
 
         items = [(self._row(labels, k), str(files[ids[k]]), self.psf_fwhm, self.pixscale, self.image_size,
                   self.max_sources, self.fit_size or None) for k in use]
-        results = list(parallel_map(_challenge_chunk, items, self.workers, f"{self.name}: read + fit", chunk=4))
+        results = list(parallel_map(_challenge_one, items, f"{self.name}: read + fit", workers=self.workers or None,
+                                    chunk=4))
         corrupt = [(path, why) for status, path, why in (r for r in results if r[0] == "corrupt")]
         good = [(row, views) for status, row, views in (r for r in results if r[0] == "ok")]
         if corrupt:

@@ -15,9 +15,11 @@ from functools import cache
 import numpy as np
 from astropy import constants as const
 from astropy import units as u
-from astropy.cosmology import Planck15 as COSMO
 from scipy import integrate
 from scipy.special import erf
+
+from astrozoo.data import cosmology
+from astrozoo.data.cosmology import PLANCK15 as COSMO
 
 T_CMB_UK = 2.7255e6  # μK (Fixsen 2009)
 ARCMIN = np.pi / 180 / 60  # radians
@@ -75,51 +77,27 @@ IR = IRBand()
 MICROWAVE = MicrowaveBand()
 
 
+#: unWISE fluxes are nanomaggies: m = 22.5 − 2.5 log10 f (Vega)
+ZERO_POINT = 22.5
+
+
 def mag_to_flux(mag):
-    """Vega magnitude → nanomaggies (zero point 22.5, the unWISE convention)."""
-    return 10 ** (-0.4 * (np.asarray(mag, float) - 22.5))
+    """Vega magnitude → nanomaggies (:data:`ZERO_POINT`, the unWISE convention)."""
+    return cosmology.mag_to_flux(mag, ZERO_POINT)
 
 
 # -- clusters ------------------------------------------------------------------------------------
-def _colossus():
-    from colossus.cosmology import cosmology
-
-    return cosmology.setCosmology("planck15")
-
-
-def r500_mpc(m500, z):
-    """R500c [Mpc] from M500c [Msun]: M500 = (4π/3) 500 ρ_c(z) R500³ (astropy Planck15)."""
-    rho_c = COSMO.critical_density(z).to(u.Msun / u.Mpc**3).value
-    return (3 * np.asarray(m500, float) / (4 * np.pi * 500 * rho_c)) ** (1 / 3)
-
-
-def arcsec_per_mpc(z):
-    return (1 * u.Mpc / COSMO.angular_diameter_distance(z) * u.rad).to(u.arcsec).value
-
-
 def theta500_arcmin(m500, z):
-    return r500_mpc(m500, z) * arcsec_per_mpc(z) / 60
+    """θ500 [arcmin] of a cluster of M500c [Msun] at redshift z."""
+    return cosmology.r500(m500, z) * cosmology.arcsec_per_mpc(z) / 60
 
 
 def sample_clusters(n: int, rng: np.random.Generator, z_range=(0.1, 1.5), m_min=1.5e14, m_max=2e15):
     """(z, M500c) for ``n`` clusters: z uniform over ``z_range`` (so every redshift bin of the
     recall figure is populated), M500c from the halo mass function at that z (Tinker et al.
     2008 via colossus, Planck15) between ``m_min`` and ``m_max``."""
-    from colossus.lss import mass_function
-
-    cosmo = _colossus()
     z = rng.uniform(*z_range, n)
-    z_grid = np.linspace(*z_range, 15)
-    lnm = np.linspace(np.log(m_min), np.log(m_max), 200)
-    cdfs = []
-    for zg in z_grid:
-        dndlnm = mass_function.massFunction(np.exp(lnm) * cosmo.h, zg, mdef="500c", model="tinker08",
-                                            q_out="dndlnM")
-        cdf = np.concatenate([[0], np.cumsum(0.5 * (dndlnm[1:] + dndlnm[:-1]) * np.diff(lnm))])
-        cdfs.append(cdf / cdf[-1])
-    nearest = np.abs(z[:, None] - z_grid[None]).argmin(1)
-    m500 = np.array([np.exp(np.interp(rng.random(), cdfs[k], lnm)) for k in nearest])
-    return z, m500
+    return z, cosmology.sample_masses_at(rng, z, m_min, m_max, z_range=z_range)
 
 
 # -- infrared: galaxies ----------------------------------------------------------------------------
@@ -230,7 +208,7 @@ def compton_y(theta_arcmin, m500, z):
     h70 = COSMO.h / 0.7
     mass = np.asarray(m500, float) / (3e14 / h70)
     p500 = 1.65e-3 * COSMO.efunc(z) ** (8 / 3) * mass ** (2 / 3) * h70**2
-    r500 = r500_mpc(m500, z)
+    r500 = cosmology.r500(m500, z)
     x = np.asarray(theta_arcmin, float) / theta500_arcmin(m500, z)
     grid, line = _projected_upp()
     profile = np.interp(np.log(np.clip(x, grid[0], None)), np.log(grid), line, right=0.0)

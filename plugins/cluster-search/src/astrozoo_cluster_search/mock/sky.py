@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from astrozoo.data import cosmology
 from astrozoo.data.images import convolve_psf, sersic_image
-from astrozoo_cluster_search import physics as ph
+from astrozoo_cluster_search.conventions import CLASSES  # noqa: F401
+from astrozoo_cluster_search.mock import physics as ph
 
-CLASSES = ("cluster", "source", "random")
 IR_SOURCE_KINDS = ("galaxy", "star", "agn")
 MW_SOURCE_KINDS = ("radio", "dusty")
 
@@ -62,13 +63,13 @@ def cluster_members(z: float, m500: float, x0: float, y0: float, rng: np.random.
     bright = ph.schechter_fraction(mstar, alpha, lo, hi, lo, mstar + 2)
     n = rng.poisson(ph.richness(m500) / (inside * bright))
     radius = ph.projected_nfw_radii(n, concentration, 2.0, rng)
-    r500_px = ph.r500_mpc(m500, z) * ph.arcsec_per_mpc(z) / band.pixscale
+    r500_px = cosmology.r500(m500, z) * cosmology.arcsec_per_mpc(z) / band.pixscale
     phi = rng.uniform(0, 2 * np.pi, n)
     members = {"x": x0 + radius * r500_px * np.cos(phi), "y": y0 + radius * r500_px * np.sin(phi),
                "w1": ph.schechter_mags(n, mstar, alpha, lo, hi, rng),
                "w1w2": ph.passive_w1w2(z) + rng.normal(0, 0.05, n)}
     bcg = {"x": x0, "y": y0, "w1": mstar - rng.normal(1.5, 0.3), "w1w2": float(ph.passive_w1w2(z)),
-           "r_eff_px": 0.015 * ph.arcsec_per_mpc(z) / band.pixscale, "n": 4.0,
+           "r_eff_px": 0.015 * cosmology.arcsec_per_mpc(z) / band.pixscale, "n": 4.0,
            "ellip": rng.uniform(0.05, 0.35), "theta": rng.uniform(0, np.pi)}
     return members, bcg
 

@@ -14,12 +14,11 @@ Every model here reads the view named by its ``view`` parameter from ``split.dat
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 
 from astrozoo.errors import AstrozooError
-from astrozoo.interfaces import Model, Split
+from astrozoo.interfaces import Split
 from astrozoo.vision import ImageClassifier, images_of
 
 VIEWS = ("raw", "model", "residual")
@@ -53,7 +52,7 @@ class ViewMixin:
 
     def _viewed(self, split: Split) -> Split:
         views = split.data.get("views")
-        view = self.p.get("view")
+        view = self.view
         if not views or not view:
             return split
         if view not in views:
@@ -78,24 +77,20 @@ class PaperCNN(ViewMixin, ImageClassifier):
     def __init__(self, view: str = "", filters: int = 128, kernels: list | None = None, dense: list | None = None,
                  dropout: float = 0.2, padding: str = "valid", standardize: bool = False, occlusion_stride: int = 1,
                  occlusion_examples: int = 5, epochs: int = 50, batch_size: int = 32, lr: float = 3e-4,
-                 optimizer: str = "adam", flips: bool = False, monitor: str = "accuracy", **kwargs):
+                 optimizer: str = "adam", flips: bool = False, monitor: str = "accuracy", pretrained: bool = False,
+                 **kwargs):
+        self.view = view or self.default_view
+        if self.view not in VIEWS:
+            raise AstrozooError(f"model {self.name!r}: view must be one of {', '.join(VIEWS)}, got {self.view!r}")
+        self.kernels, self.dense = list(kernels or [13, 11, 9]), list(dense or [512, 128])
         super().__init__(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, flips=flips,
-                         monitor=monitor, pretrained=False, **kwargs)
-        view = view or self.default_view
-        if view not in VIEWS:
-            raise AstrozooError(f"model {self.name!r}: view must be one of {', '.join(VIEWS)}, got {view!r}")
-        self.params.update(view=view, filters=filters, kernels=list(kernels or [13, 11, 9]),
-                           dense=list(dense or [512, 128]), dropout=dropout, padding=padding,
-                           standardize=standardize, occlusion_stride=occlusion_stride,
-                           occlusion_examples=occlusion_examples)
-        self.p = dict(self.params)
+                         monitor=monitor, pretrained=pretrained, **kwargs)
 
     def build_network(self, in_chans: int, n_outputs: int, image_size: int) -> nn.Module:
-        p = self.p
-        return paper_cnn(in_chans, image_size, p["filters"], p["kernels"], p["dense"], p["dropout"], p["padding"])
+        return paper_cnn(in_chans, image_size, self.filters, self.kernels, self.dense, self.dropout, self.padding)
 
     def _inputs(self, split: Split) -> torch.Tensor:
-        if self.p["standardize"]:
+        if self.standardize:
             return super()._inputs(split)
         return torch.from_numpy(images_of(split))  # the paper's [0, 1] images as they are
 
@@ -124,48 +119,6 @@ class Backbone(ViewMixin, ImageClassifier):
 
     def __init__(self, view: str = "raw", occlusion_stride: int = 1, occlusion_examples: int = 5,
                  backbone: str = "resnet18", monitor: str = "accuracy", **kwargs):
-        super().__init__(backbone=backbone, monitor=monitor, **kwargs)
         if view not in VIEWS:
             raise AstrozooError(f"model {self.name!r}: view must be one of {', '.join(VIEWS)}, got {view!r}")
-        self.params.update(view=view, occlusion_stride=occlusion_stride, occlusion_examples=occlusion_examples)
-        self.p = dict(self.params)
-
-
-class Oracle(Model):
-    """The mock's ceiling: a random forest on the latent truth the images are made from — the
-    projected separation of the companion, the tidal strength (how bright the merger features
-    are) and the redshift (how well they can be seen) — never on the label's own ingredients
-    (time, kind, stage). What no image model should beat on the mock; undefined on real data."""
-
-    name = "oracle"
-    needs_truth = True
-    tasks = ("mergers",)
-    description = "random forest on the mock's latent truth (companion separation, tidal strength, redshift): the ceiling"
-    FEATURES = ("projected_kpc", "tidal_strength", "redshift")
-
-    def __init__(self, n_estimators: int = 300, min_samples_leaf: int = 5):
-        super().__init__(n_estimators=n_estimators, min_samples_leaf=min_samples_leaf)
-
-    def _features(self, split: Split) -> np.ndarray:
-        columns = split.data.get("columns", {})
-        missing = [c for c in self.FEATURES if c not in columns]
-        if missing:
-            raise AstrozooError(f"model 'oracle' needs the mock's latent columns {', '.join(missing)}; "
-                                "it has no meaning on real data")
-        x = np.column_stack([np.asarray(columns[c], dtype=float) for c in self.FEATURES])
-        x[:, 0] = np.where(np.isfinite(x[:, 0]), x[:, 0], 1e3)  # no companion: far away
-        return np.nan_to_num(x)
-
-    def fit(self, train: Split, val: Split, context) -> "Oracle":
-        from sklearn.ensemble import RandomForestClassifier
-
-        self.forest = RandomForestClassifier(self.params["n_estimators"], min_samples_leaf=self.params["min_samples_leaf"],
-                                             random_state=context.seed, n_jobs=1)
-        self.forest.fit(self._features(train), train.y)
-        return self
-
-    def predict(self, split: Split) -> np.ndarray:
-        return self.forest.predict_proba(self._features(split))[:, 1]
-
-
-MODELS = [PaperCNN, PaperCNNModel, PaperCNNResidual, Backbone, Oracle]
+        super().__init__(backbone=backbone, monitor=monitor, **kwargs)

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from astrozoo.data.store import DataError
-from astrozoo_clusters.candidates.mock import PAPER_SIZE, SHORT
+from astrozoo_clusters.candidates.conventions import PAPER_SIZE, SHORT
 
 ALIASES = {"low-z": 0, "lowz": 0, "low-z cluster": 0, "hi-z": 1, "high-z": 1, "hiz": 1, "high-z cluster": 1,
            "galaxy": 2, "nearby galaxy": 2, "point": 3, "point source": 3, "other": 4}
