@@ -59,7 +59,10 @@ def tiny(tmp_path_factory):
     rows = np.sort(np.random.default_rng(0).choice(len(columns["galaxy_id"]), 300, replace=False))
     path = store.write(tmp_path_factory.mktemp("halo-mass") / "tiny.h5",
                        {"catalogue": {k: v[rows] for k, v in columns.items()}}, attrs)
-    return {**TINY_DATA, "halo-mass/mock-tng50": dict(path=str(path), image_size=32)}
+    # the larger boxes differ from mock-tng50 only in what they generate (30 and 70 s here): their
+    # loading is checked on the same small catalogue, their full size in test_the_larger_boxes (slow)
+    small = dict(path=str(path), image_size=32)
+    return {**TINY_DATA, **{f"halo-mass/mock-{box}": small for box in ("tng50", "tng100", "tng300")}}
 
 
 @pytest.fixture(autouse=True)
@@ -100,6 +103,12 @@ def test_every_dataset_keeps_the_contract(key, tiny):
     skip = ("morphology",) if task == "halo-mass" else ()  # statmorph: see TINY_PARAMS
     splits = check_dataset(task, name, skip=skip, **tiny[key])
     assert all(len(split) for split in splits.values())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["mock-tng100", "mock-tng300"])
+def test_the_larger_boxes(name):
+    check_dataset("halo-mass", name, skip=("morphology", "images"))
 
 
 @pytest.mark.parametrize("task", REGISTRY.list_names()["tasks"])

@@ -71,7 +71,7 @@ def check_model(task: str, model, *, params: dict | None = None, data: dict | No
     recipe = recipes.resolve(task, name, profile)
     kwargs = dict(recipe.params)
     if fast:
-        known = set(kwargs) | parameters(cls)
+        known = set(kwargs) or parameters(cls)  # the card's keys; a model without a card: its constructor's
         kwargs.update({key: value for key, value in FAST.items() if key in known})
     kwargs.update(params or {})
     if splits is None:
