@@ -59,7 +59,7 @@ def test_run_trains_and_tracks_like_the_cli(workdir):
     result, run_id = astrozoo.run("halo-mass", "simple", params={"n_estimators": 10}, echo=lambda *a: None)
     assert result.metrics["rmse"] > 0 and set(result.predictions) == {"train", "val", "test"}
     run = mlflow.MlflowClient().get_run(run_id)
-    assert run.data.params["params.n_estimators"] == "10" and run.data.tags["model"] == "simple"
+    assert run.data.params["params.n_estimators"] == "10" and run.data.tags["astrozoo.model"] == "simple"
     assert run.data.metrics["test_rmse"] == pytest.approx(result.metrics["rmse"])
 
 
