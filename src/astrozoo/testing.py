@@ -34,7 +34,7 @@ SPLITS = ("train", "val", "test")
 #: without a card, its constructor) has: one or two epochs, few trees, no weight downloads,
 #: no learning-rate range test; ``fast=False`` keeps the card's values.
 FAST = {"epochs": 1, "gnn_epochs": 1, "n_estimators": 10, "pretrained": False, "lr_range": False,
-        "patience": 0, "precise_bn": 0, "batch_size": 16, "occlusion_examples": 0}
+        "patience": 0, "precise_bn": 0, "occlusion_examples": 0}
 
 
 class ContractError(AssertionError):
