@@ -84,9 +84,8 @@ def check_model(task: str, model, *, params: dict | None = None, data: dict | No
         fitted, predicted = _fit_predict(cls, kwargs, train, val, test, the_task, seed, Path(tmp) / "a", where)
         _check_predictions(predicted, len(test), the_task.kind, where)
         shown = _shown(test, the_task, cls, name)
-        std = fitted.predict_std(shown)
+        std = _predict(fitted, shown, where, fitted.predict_std)
         if std is not None:
-            std = np.asarray(std, dtype=float)
             if std.shape != (len(test),) or not np.all(np.isfinite(std)) or np.any(std < 0):
                 raise ContractError(f"{where}: predict_std must give {len(test)} finite values >= 0, "
                                     f"got shape {std.shape}")
@@ -119,11 +118,13 @@ def _shown(split: Split, task, cls, name: str) -> Split:
     return split if cls.needs_truth else split.for_prediction(task.truth, f"model {name!r}")
 
 
-def _predict(model: Model, split: Split, where: str) -> np.ndarray:
+def _predict(model: Model, split: Split, where: str, method=None) -> np.ndarray | None:
+    """``model.predict(split)`` (or ``method(split)``) as floats; reading the truth is a ContractError."""
     try:
-        return np.asarray(model.predict(split), dtype=float)
+        out = (method or model.predict)(split)
     except TruthAccessError as exc:
         raise ContractError(f"{where}: {exc}") from None
+    return None if out is None else np.asarray(out, dtype=float)
 
 
 def _fit_predict(cls, kwargs, train, val, test, task, seed, checkpoints, where):
