@@ -13,6 +13,8 @@ import socket
 import sys
 from functools import cache
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -76,8 +78,13 @@ def images_of(split: Split) -> np.ndarray:
     return images
 
 
+@dataclass
 class Standardizer:
-    """Per-channel mean and standard deviation, measured on the training images only."""
+    """Per-channel mean and standard deviation, measured on the training images only (a
+    dataclass: plain data, which astrozoo.modelfile loads without running code)."""
+
+    mean: np.ndarray | None = None
+    std: np.ndarray | None = None
 
     def fit(self, images: np.ndarray) -> "Standardizer":
         self.mean = images.mean(axis=(0, 2, 3), keepdims=True).astype(np.float32)
