@@ -119,3 +119,13 @@ def test_a_model_file_must_hold_the_registered_model(tmp_path):
     path = impostor.save(tmp_path / "m.azm")
     with pytest.raises(UnsafeModelFile, match="not the model registered as halo-mass/overdensity"):
         Model.load(path, task="halo-mass")
+
+
+def test_predict_checks_the_catalogue_against_the_schema(trained, workdir, capsys):
+    run_id, _ = trained
+    columns, attrs = store.read("new.h5", "catalogue")
+    store.write(workdir / "flat.h5", {"catalogue": {**columns, "pos": columns["pos"][:, :2]}}, attrs)
+    code, _, err = cli(["predict", "halo-mass", "--model-uri", f"runs:/{run_id}", "--input", "flat.h5",
+                        "--output", "p.csv"], capsys)
+    assert code == 2 and "flat.h5: column catalogue/pos has shape" in err and "expected (N, 3)" in err
+    assert not (workdir / "p.csv").exists()

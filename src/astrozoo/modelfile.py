@@ -9,11 +9,12 @@ A file is a zip of
   whose tensors and arrays are references into the two files above.
 
 The skeleton is read by a restricted unpickler (the rule of ``torch.load(weights_only=True)``,
-widened to model objects): it may name only **classes** — torch modules, scikit-learn
-estimators, XGBoost boosters, astrozoo models and the dataclasses, named tuples and enums of
-those packages and of installed plugins (a subclass of ``torch.jit.ScriptModule`` never) — and
-a short list of plain types (``OrderedDict``, ``set``, numpy dtypes, typing forms). It may call
-only those classes. A pickle that names anything else (``os.system``, ``builtins.eval``,
+widened to model objects): it may name only **classes** — any class of astrozoo and of the
+installed plugins that register models; of torch, torch_geometric, timm, torchvision,
+scikit-learn, XGBoost, numpy and scipy only torch modules and optimizers, scikit-learn
+estimators and trees, XGBoost boosters, and their dataclasses, named tuples and enums (a
+``torch.jit.ScriptModule`` never) — and a short list of plain types (``OrderedDict``, ``set``,
+numpy dtypes, typing forms). It may call only those classes. A pickle that names anything else (``os.system``, ``builtins.eval``,
 ``subprocess.Popen``, ``torch.load``) is refused with one line before anything runs.
 The loaded object must be the model registered under its name, so a file cannot pose as
 another model.
@@ -150,9 +151,13 @@ def _trusted_packages() -> set[str]:
     return TRUSTED_PACKAGES | plugins
 
 
-def _trusted_class(obj) -> bool:
+def _trusted_class(obj, own: set[str] = frozenset()) -> bool:
+    """A class the file may name: any class of astrozoo and its plugins (``own``), and of the
+    libraries only their model classes."""
     if not isinstance(obj, type) or obj.__module__.startswith("torch.jit"):
         return False
+    if obj.__module__.split(".")[0] in own:
+        return True
     from astrozoo.interfaces import Model
 
     bases = [Model, enum.Enum, tuple]
@@ -174,6 +179,7 @@ class _Unpickler(pickle._Unpickler):  # the Python implementation: its REDUCE ca
     def __init__(self, file, path, arrays, tensors):
         super().__init__(file)
         self.path, self.arrays, self.tensors, self.trusted = path, arrays, tensors, _trusted_packages()
+        self.own = {p for p in self.trusted if p.startswith("astrozoo")} | (self.trusted - TRUSTED_PACKAGES)
 
     def _refuse(self, what: str):
         raise UnsafeModelFile(f"{self.path}: the model file asks for {what}, which astrozoo does not load "
@@ -191,7 +197,7 @@ class _Unpickler(pickle._Unpickler):  # the Python implementation: its REDUCE ca
                 obj = getattr(obj, part)
         except (ImportError, AttributeError):
             self._refuse(f"{module}.{name} (not found)")
-        if not _trusted_class(obj):
+        if not _trusted_class(obj, self.own):
             self._refuse(f"{module}.{name}")
         return obj
 

@@ -66,14 +66,18 @@ def _mlflow():
     return mlflow
 
 
+_READY: set[Path] = set()  # SQLite stores this process has seen complete
+
+
 def _create_sqlite_store_once(mlflow, uri: str) -> None:
     """A new SQLite store is created and migrated by the first client that opens it; two runs
     started at once on a fresh folder both try, and both fail (duplicate column, alembic). So
-    the first creation is serialised with a file lock."""
+    the first use by each process is serialised with a file lock (a file that exists may still
+    be half-migrated by another process)."""
     if not uri.startswith("sqlite:///"):
         return
     path = Path(uri.removeprefix("sqlite:///"))
-    if path.exists() and path.stat().st_size > 0:
+    if path in _READY:
         return
     import fcntl
     import hashlib
@@ -82,6 +86,7 @@ def _create_sqlite_store_once(mlflow, uri: str) -> None:
     with open(Path(tempfile.gettempdir()) / f"astrozoo-mlflow-{key}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         mlflow.MlflowClient().search_experiments(max_results=1)  # creates and migrates the schema
+    _READY.add(path)
 
 
 def check_store(timeout: float = 5.0, consequence: str = "") -> str:
