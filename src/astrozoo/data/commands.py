@@ -54,8 +54,10 @@ def generate(task, dataset, box, seed, output):
 @click.argument("task")
 @click.option("--dataset", "-d", default=None, help="A real dataset of TASK (default: the first that can download).")
 @click.option("--simulation", default=None, help="Simulation name, e.g. TNG50-1.")
+@click.option("--snap", default=None, type=int, help="Snapshot number (TNG: 99 is z = 0; default: the dataset's).")
+@click.option("--images", is_flag=True, default=None, help="Also download the image cutouts (large).")
 @click.option("--output", "-o", type=click.Path(file_okay=False), default=None)
-def download(task, dataset, simulation, output):
+def download(task, dataset, simulation, snap, images, output):
     """Download TASK's real data (credentials from the environment, e.g. TNG_API_KEY)."""
     from astrozoo.data import cache_dir
     from astrozoo.registry import get_registry
@@ -66,7 +68,8 @@ def download(task, dataset, simulation, output):
             raise AstrozooError(f"no dataset of {task!r} can download")
         dataset = able[0]
     cls = _dataset(task, dataset, "download")
-    path = cls.download(Path(output) if output else cache_dir(task, "real"), simulation=simulation)
+    options = {k: v for k, v in dict(simulation=simulation, snap=snap, images=images).items() if v is not None}
+    path = cls.download(Path(output) if output else cache_dir(task, "real"), **options)
     click.echo(f"wrote {path}")
 
 
@@ -74,6 +77,13 @@ def download(task, dataset, simulation, output):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def info(path):
     """Describe an astrozoo HDF5 data file: provenance, parameters, tables, columns and units."""
+    from astrozoo.registry import get_registry
+
+    for cls in get_registry().datasets.values():  # a raw file a dataset knows (e.g. a TNG chunk)
+        lines = cls.describe(path) if hasattr(cls, "describe") else None
+        if lines:
+            click.echo("\n".join([path] + ["  " + line for line in lines]))
+            return
     attrs = store.read_attrs(path)
     click.echo(f"{path}")
     for key, value in sorted(attrs.items()):
