@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from astrozoo import plugins
+from astrozoo import evaluate, plugins
 from astrozoo.errors import AstrozooError
 
 
@@ -106,6 +106,9 @@ def compare(task, fmt, profile, dataset, output, figures):
     if figures:
         paths = comparing.export_figures(task, figures, profile, dataset)
         click.echo(f"wrote {len(paths)} figures under {figures}/")
+
+
+cli.add_command(evaluate.command)
 
 
 @cli.command()

@@ -22,7 +22,7 @@ def collect(task_name: str, profile: str | None = None, dataset: str | None = No
     latest: dict[tuple[str, str], object] = {}
     for run in tracking.finished_runs(task_name):  # newest first
         tags = run.data.tags
-        if tags.get(TAG + "role") == "parent":  # its children are counted one by one
+        if tags.get(TAG + "role") in ("parent", "evaluation"):  # children count one by one; see evaluate.py
             continue
         if profile and tags.get(TAG + "profile") != profile:
             continue
