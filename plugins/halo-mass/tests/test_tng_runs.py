@@ -65,10 +65,14 @@ def test_every_model_without_images_runs_on_the_official_layout(cache, tmp_path,
 
 
 @pytest.mark.parametrize("model", ["simple", "combined", "gnn"])
-def test_the_flat_folder_works_too(cache, tmp_path, capsys, model):
+def test_the_flat_folder_works_too(cache, tmp_path, capsys, monkeypatch, model):
+    monkeypatch.setenv("TNG_API_KEY", "key-that-must-stay-private")
     flat_folder(tmp_path / "flat")
-    code, _, err = tng_run(capsys, model, tmp_path / "flat", "paper", "data.simulation=TNG50-1")
+    code, out, err = tng_run(capsys, model, tmp_path / "flat", "paper", "data.simulation=TNG50-1")
     assert code == 0, err
+    run_ = last_run()
+    recorded = " ".join([out, err, *run_.data.params.values(), *run_.data.tags.values()])
+    assert "key-that-must-stay-private" not in recorded
 
 
 @pytest.mark.parametrize("model", ["cnn", "cnn-gnn"])
