@@ -59,3 +59,17 @@ def test_evaluate_refuses_bad_requests(workdir, capsys):
     assert code == 2 and "unknown key 'data.nope'" in err and len(err.strip().splitlines()) == 1
     code, _, err = cli(capsys, "evaluate", "halo-mass", "--run", trained, "--set", "params.n_estimators=3")
     assert code == 2 and "only data.KEY=VALUE" in err
+
+
+def test_evaluate_a_registered_model(workdir, capsys):
+    import mlflow
+
+    code, out, err = cli(capsys, "run", "halo-mass", "--model", "overdensity", "--register", "halo-od")
+    assert code == 0, err
+    trained = re.search(r"run id: ([0-9a-f]{32})", out).group(1)
+    code, out, err = cli(capsys, "evaluate", "halo-mass", "--model-uri", "models:/halo-od/1", "--dataset", "mock-tng100")
+    assert code == 0, err
+    evaluation = mlflow.get_run(re.search(r"evaluation run id: ([0-9a-f]{32})", out).group(1))
+    assert evaluation.data.tags["astrozoo.trained_run"] == trained
+    assert evaluation.data.tags["astrozoo.tested_on"] == "mock-tng100"
+    assert int(evaluation.data.params["data.n_test"]) > 1000  # the 110.7 Mpc box's test sub-volume
