@@ -80,3 +80,25 @@ def test_products_follow_their_source(tmp_path, monkeypatch):
 def test_missing_user_file(tmp_path):
     with pytest.raises(AstrozooError, match="no such file"):
         MockTNG50(path=str(tmp_path / "nope.h5")).load("train")
+
+
+def test_mock_morphology_uses_the_same_quality_rule(tmp_path, monkeypatch):
+    """flag_cut drops exactly flag == 0 & flag_sersic == 0 & sn_per_pixel > 2.5 failures, as for real TNG."""
+    from astrozoo_halo_mass.schema import FEATURES
+
+    monkeypatch.setenv("ASTROZOO_CACHE", str(tmp_path / "cache"))
+    path = catalogue(tmp_path)
+    rng = np.random.default_rng(3)
+    morph = {name: rng.random(600) for name in FEATURES}
+    morph.update(flag=rng.choice([0, 0, 0, 1, 2], 600), flag_sersic=rng.choice([0, 0, 0, 1], 600),
+                 sn_per_pixel=rng.uniform(1, 10, 600))
+    passes = (morph["flag"] == 0) & (morph["flag_sersic"] == 0) & (morph["sn_per_pixel"] > 2.5)
+    loose, cut = MockTNG50(path=str(path)), MockTNG50(path=str(path), flag_cut=True)
+    for data in (loose, cut):
+        data.__dict__["measured_morphology"] = morph  # instead of rendering and statmorph
+    for split in ("train", "val", "test"):
+        ids = loose.load(split).ids
+        assert cut.load(split).ids.tolist() == ids[passes[ids]].tolist()
+    assert cut.info()["n_removed_by_quality_cut"] == int((~passes).sum())
+    values = loose.load("all").data["morphology"]()["gini"]
+    assert np.isnan(values[morph["flag"] > 1]).all() and np.isfinite(values[morph["flag"] <= 1]).all()
