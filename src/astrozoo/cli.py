@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from astrozoo import plugins
+from astrozoo import evaluate, plugins
 from astrozoo.errors import AstrozooError
 
 USER_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM}
@@ -154,6 +154,9 @@ def compare(task, fmt, profile, dataset, where, output, figures):
     if figures:
         paths = comparing.export_figures(task, figures, profile, dataset)
         click.echo(f"wrote {len(paths)} figures under {figures}/")
+
+
+cli.add_command(evaluate.command)
 
 
 @cli.command()

@@ -68,7 +68,7 @@ def groups(task_name: str, profile: str | None = None, dataset: str | None = Non
     latest: set[tuple] = set()
     for run in tracking.finished_runs(task_name, where):  # newest first
         tags = run.data.tags
-        if tags.get(TAG + "role") == "parent":  # its children are counted one by one
+        if tags.get(TAG + "role") in ("parent", "evaluation"):  # children count one by one; see evaluate.py
             continue
         if (profile and tags.get(TAG + "profile") != profile) or (dataset and tags.get(TAG + "dataset") != dataset):
             continue

@@ -42,14 +42,63 @@ def test_bad_catalogues_name_the_file(tmp_path, kwargs, message):
         data.load("train")
 
 
-def test_cutouts_of_the_wrong_shape_are_refused(tmp_path):
-    path = catalogue(tmp_path)
-    store.write(path.with_name("cat-images64.h5"), {"images": {"gri": np.zeros((600, 3, 32, 32), np.float32)}})
-    data = MockTNG50(path=str(path), image_size=64)
-    with pytest.raises(AstrozooError, match=r"cat-images64\.h5: images have shape \(600, 3, 32, 32\), expected \(600, 3, 64, 64\)"):
+def test_cutouts_of_the_wrong_shape_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("ASTROZOO_CACHE", str(tmp_path / "cache"))
+    data = MockTNG50(path=str(catalogue(tmp_path)), image_size=64)
+    monkeypatch.setattr(data, "measure_images", lambda columns, attrs: np.zeros((600, 3, 32, 32), np.float32))
+    with pytest.raises(AstrozooError, match=r"cache/halo-mass/cat-images-[0-9a-f]+\.h5: images have shape "
+                                            r"\(600, 3, 32, 32\), expected \(600, 3, 64, 64\)"):
         data.load("train").data["images"]()
+    assert not list(tmp_path.glob("cat-*")), "products go to the cache, not beside the user's catalogue"
+
+
+def test_products_follow_their_source(tmp_path, monkeypatch):
+    """A changed catalogue gives new images (the cache key holds the source's size and mtime)."""
+    import os
+
+    monkeypatch.setenv("ASTROZOO_CACHE", str(tmp_path / "cache"))
+    path = catalogue(tmp_path)
+    calls = []
+
+    def fake(columns, attrs):
+        calls.append(1)
+        return np.full((len(columns["galaxy_id"]), 3, 8, 8), len(calls), np.float32)
+
+    first = MockTNG50(path=str(path), image_size=8)
+    monkeypatch.setattr(first, "measure_images", fake)
+    assert first.images[0, 0, 0, 0] == 1
+    again = MockTNG50(path=str(path), image_size=8)
+    monkeypatch.setattr(again, "measure_images", fake)
+    assert again.images[0, 0, 0, 0] == 1 and len(calls) == 1  # read from the cache
+    catalogue(tmp_path, n=500)
+    os.utime(path, ns=(1, 1))
+    changed = MockTNG50(path=str(path), image_size=8)
+    monkeypatch.setattr(changed, "measure_images", fake)
+    assert changed.images.shape[0] == 500 and len(calls) == 2
 
 
 def test_missing_user_file(tmp_path):
     with pytest.raises(AstrozooError, match="no such file"):
         MockTNG50(path=str(tmp_path / "nope.h5")).load("train")
+
+
+def test_mock_morphology_uses_the_same_quality_rule(tmp_path, monkeypatch):
+    """flag_cut drops exactly flag == 0 & flag_sersic == 0 & sn_per_pixel > 2.5 failures, as for real TNG."""
+    from astrozoo_halo_mass.schema import FEATURES
+
+    monkeypatch.setenv("ASTROZOO_CACHE", str(tmp_path / "cache"))
+    path = catalogue(tmp_path)
+    rng = np.random.default_rng(3)
+    morph = {name: rng.random(600) for name in FEATURES}
+    morph.update(flag=rng.choice([0, 0, 0, 1, 2], 600), flag_sersic=rng.choice([0, 0, 0, 1], 600),
+                 sn_per_pixel=rng.uniform(1, 10, 600))
+    passes = (morph["flag"] == 0) & (morph["flag_sersic"] == 0) & (morph["sn_per_pixel"] > 2.5)
+    loose, cut = MockTNG50(path=str(path)), MockTNG50(path=str(path), flag_cut=True)
+    for data in (loose, cut):
+        data.__dict__["measured_morphology"] = morph  # instead of rendering and statmorph
+    for split in ("train", "val", "test"):
+        ids = loose.load(split).ids
+        assert cut.load(split).ids.tolist() == ids[passes[ids]].tolist()
+    assert cut.info()["n_removed_by_quality_cut"] == int((~passes).sum())
+    values = loose.load("all").data["morphology"]()["gini"]
+    assert np.isnan(values[morph["flag"] > 1]).all() and np.isfinite(values[morph["flag"] <= 1]).all()

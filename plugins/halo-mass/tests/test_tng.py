@@ -16,8 +16,9 @@ import pytest
 from astropy.io import fits
 
 from astrozoo.data.store import DataError
-from astrozoo_halo_mass.morphology import FEATURES
-from astrozoo_halo_mass.tng import (TNGClient, TNGError, load_cutouts, load_group_catalogue,
+from astrozoo_halo_mass.schema import FEATURES
+from astrozoo_halo_mass.api import TNGClient, TNGError
+from astrozoo_halo_mass.real import (load_cutouts, load_group_catalogue,
                                     load_morphology_catalogue)
 
 H = 0.6774
@@ -169,7 +170,7 @@ def test_morphology_catalogue_with_id_dataset_and_errors(tmp_path):
     (folder / "subfind_ids.txt").unlink()
     with pytest.raises(DataError, match="no subfind_id dataset and no subfind_ids.txt"):
         load_morphology_catalogue(folder)
-    with pytest.raises(DataError, match="missing dataset.*gini"):
+    with pytest.raises(DataError, match=r"morphs_i\.hdf5: no dataset\(s\) gini"):
         load_morphology_catalogue(write_morphs(tmp_path / "d", drop="gini"))
     with pytest.raises(DataError, match="morphs_g.hdf5: no such file"):
         load_morphology_catalogue(folder, band="g")
@@ -207,6 +208,7 @@ class FakeTNG(BaseHTTPRequestHandler):
 
     files: dict = {}
     checksums: dict = {}
+    redirects: dict = {}
     interrupt: set = set()
     log: list = []
 
@@ -231,6 +233,8 @@ class FakeTNG(BaseHTTPRequestHandler):
         if key != "secret":
             return self._send(403, b'{"detail": "bad key"}')
         path, _, query = self.path.partition("?")
+        if path in self.redirects:
+            return self._send(302, b"", headers=[("Location", self.redirects[path])])
         if path == "/api/TNG50-1/snapshots/99/subhalos/":
             params = dict(p.split("=") for p in query.split("&") if p)
             limit, offset = int(params.get("limit", 2)), int(params.get("offset", 0))
@@ -278,7 +282,7 @@ def api(tmp_path, monkeypatch):
     chunks = write_groupcat(tmp_path / "served")
     FakeTNG.files = {f"groupcat-99.{i}.hdf5": (p.name, p.read_bytes()) for i, p in enumerate(chunks)}
     FakeTNG.checksums = {name: hashlib.sha256(data).hexdigest() for name, data in FakeTNG.files.values()}
-    FakeTNG.interrupt, FakeTNG.log = set(), []
+    FakeTNG.interrupt, FakeTNG.log, FakeTNG.redirects = set(), [], {}
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeTNG)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
@@ -358,35 +362,145 @@ def test_download_morphology_from_the_skirt_tarball(api, tmp_path):
     assert cols["galaxy_id"].tolist() == [0, 1, 4, 7]
 
 
-def test_data_download_cli_makes_the_real_dataset(api, tmp_path, monkeypatch, capsys):
-    """`astrozoo data download halo-mass --simulation TNG50-1` → the `tng` dataset reads it."""
-    from astrozoo.cli import main
-    from astrozoo.data import store
-    from astrozoo_halo_mass.dataset import TNG
-
-    folder = write_morphs(tmp_path / "src" / "sdss" / "snapnum_099")
+def skirt_tarball(tmp_path, images=False):
+    """skirt_images_sdss.99.tar: sdss/snapnum_099/{morphs_i.hdf5, subfind_ids.txt[, broadband_*.fits]}."""
+    folder = write_morphs(tmp_path / "src" / "sdss" / "snapnum_099", ids=(0, 1, 4, 5))  # the catalogue has 6
+    if images:
+        for i in (0, 1, 4, 5):
+            fits.PrimaryHDU(np.ones((4, 50, 50), np.float32) * i).writeto(folder / f"broadband_{i}.fits")
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         tar.add(folder, arcname="sdss/snapnum_099")
     FakeTNG.files["skirt_images_sdss.99.tar"] = ("skirt_images_sdss.99.tar", buffer.getvalue())
+
+
+def test_data_download_cli_makes_the_real_dataset(api, tmp_path, monkeypatch, capsys, caplog):
+    """`astrozoo data download halo-mass --simulation TNG50-1 --snap 99 --images` → the official layout,
+    FITS cutouts included; the `tng` dataset reads it; the key is in no output and no log."""
+    import logging
+
+    from astrozoo.cli import main
+    from astrozoo.data import store
+    from astrozoo_halo_mass.dataset import TNG
+
+    skirt_tarball(tmp_path, images=True)
     monkeypatch.setenv("TNG_API_URL", api)
     monkeypatch.setenv("TNG_API_KEY", "secret")
     monkeypatch.setenv("ASTROZOO_CACHE", str(tmp_path / "cache"))
+    caplog.set_level(logging.DEBUG)
     with pytest.raises(SystemExit) as done:
-        main(["data", "download", "halo-mass", "--simulation", "TNG50-1"])
+        main(["data", "download", "halo-mass", "--simulation", "TNG50-1", "--snap", "99", "--images"])
     out = capsys.readouterr()
     assert done.value.code == 0, out.err
-    path = tmp_path / "cache" / "halo-mass" / "real" / "TNG50-1" / "TNG50-1-snap099.h5"
-    assert f"wrote {path}" in out.out and "secret" not in out.out + out.err
-    columns, attrs = store.read(path)
-    assert attrs["provenance"] == "real" and attrs["simulation"] == "TNG50-1"
+    root = tmp_path / "cache" / "halo-mass" / "real" / "TNG50-1"
+    assert sorted(p.name for p in (root / "output" / "groups_099").glob("*.hdf5")) == \
+        [f"fof_subhalo_tab_099.{i}.hdf5" for i in range(3)]
+    skirt = root / "postprocessing" / "skirt_images" / "sdss" / "snapnum_099"
+    assert (skirt / "morphs_i.hdf5").exists() and (skirt / "subfind_ids.txt").exists()
+    assert sorted(p.name for p in skirt.glob("*.fits")) == [f"broadband_{i}.fits" for i in (0, 1, 4, 5)]
+    converted = next((tmp_path / "cache" / "halo-mass").glob("tng-TNG50-1-snap099-*.h5"))
+    assert f"wrote {converted}" in out.out
+    assert "secret" not in out.out + out.err + caplog.text
+    columns, attrs = store.read(converted)
+    assert attrs["provenance"] == "real" and attrs["simulation"] == "TNG50-1" and attrs["snapshot"] == 99
 
-    data = TNG()  # the default folder is where the download went
+    data = TNG(image_size=32)  # the default folder is where the download went
     galaxies = data.load("all")
     assert galaxies.ids.tolist() == [0, 1, 4] and np.allclose(galaxies.y, [12.3, 11.0, 11.6], atol=1e-5)
     morphology = galaxies.data["morphology"]()
     assert morphology["flag"].tolist() == [0, 4, 0]  # subhalo 1: flagged 4 by RG19
     assert np.isnan(morphology["sersic_n"][1]) and morphology["sersic_n"][2] == 4.0
+    assert galaxies.data["images"]().shape == (3, 3, 32, 32)
+
+
+def test_download_cli_errors_never_show_the_key(api, tmp_path, monkeypatch, capsys, caplog):
+    import logging
+
+    from astrozoo.cli import main
+
+    monkeypatch.setenv("TNG_API_URL", api)
+    monkeypatch.setenv("TNG_API_KEY", "not-the-key-42")
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(SystemExit) as done:
+        main(["data", "download", "halo-mass", "--simulation", "TNG50-1", "--output", str(tmp_path)])
+    out = capsys.readouterr()
+    assert done.value.code == 2 and "403 Forbidden" in out.err and len(out.err.strip().splitlines()) == 1
+    assert "not-the-key-42" not in out.out + out.err + caplog.text
+
+
+class Elsewhere(BaseHTTPRequestHandler):
+    """Another host (another port): records the headers it receives, serves a file."""
+
+    seen: list = []
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.seen.append(dict(self.headers))
+        body = b"payload from elsewhere"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Disposition", "attachment; filename=moved.bin")
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_the_key_goes_to_the_configured_host_only(api, tmp_path):
+    other = ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
+    threading.Thread(target=other.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        Elsewhere.seen = []
+        FakeTNG.redirects = {"/api/TNG50-1/files/moved.bin": f"http://127.0.0.1:{other.server_port}/moved.bin",
+                             "/api/TNG50-1/files/here.bin": "/api/TNG50-1/files/groupcat-99.0.hdf5"}
+        client = TNGClient(api_key="secret", base_url=api)
+        path = client.download("TNG50-1/files/moved.bin", tmp_path)
+        assert path.read_bytes() == b"payload from elsewhere"
+        assert Elsewhere.seen and all("api-key" not in {k.lower() for k in h} for h in Elsewhere.seen)
+        same_host = client.download("TNG50-1/files/here.bin", tmp_path)  # a redirect on our host keeps the key
+        assert same_host.name == "fof_subhalo_tab_099.0.hdf5"
+    finally:
+        other.shutdown()
+        other.server_close()
+
+
+def test_illustris_python_agrees_but_accepts_a_short_chunk(groupcat):
+    """Why the reader is ours (h5py): the community reader gives the same values on a good catalogue,
+    but fills a chunk shorter than its Header with zeros, silently."""
+    from illustris_python.groupcat import loadSubhalos
+
+    base, paths = groupcat
+    theirs = loadSubhalos(str(base), 99, fields=["SubhaloMassType", "SubhaloGrNr"])
+    ours, _ = load_group_catalogue(base, log_mstar_min=-np.inf, fields=("SubhaloMassType",))
+    keep = ours["galaxy_id"]
+    np.testing.assert_array_equal(theirs["SubhaloMassType"][keep], ours["SubhaloMassType"])
+    np.testing.assert_array_equal(theirs["SubhaloGrNr"][keep], ours["host_id"])
+    with h5py.File(paths[2], "a") as f:  # chunk 2 loses its last subhalo, its Header still says 2
+        for name in list(f["Subhalo"]):
+            values = f["Subhalo"][name][()][:1]
+            del f["Subhalo"][name]
+            f["Subhalo"][name] = values
+    short = loadSubhalos(str(base), 99, fields=["SubhaloMassType"])
+    assert short.shape[0] == 6 and not short[5].any()  # a row of zeros, no warning
+    with pytest.raises(DataError, match=r"fof_subhalo_tab_099\.2\.hdf5: Subhalo/\w+ has 1 rows, Header says 2"):
+        load_group_catalogue(base)
+
+
+def test_data_info_says_what_raw_files_are(groupcat, tmp_path, capsys):
+    from astrozoo.cli import main
+
+    _, paths = groupcat
+    folder = write_morphs(tmp_path / "m")
+    for path, expected in ((paths[0], ["raw Subfind group-catalogue chunk", "2 of 3 groups, 4 of 6 subhalos",
+                                       "box size of TNG50"]),
+                           (folder / "morphs_i.hdf5", ["statmorph morphology catalogue", "4 galaxies",
+                                                       "ids from subfind_ids.txt", "flag == 0"])):
+        with pytest.raises(SystemExit) as done:
+            main(["data", "info", str(path)])
+        out = capsys.readouterr().out
+        assert done.value.code == 0
+        for text in expected:
+            assert text in out, out
 
 
 def test_real_dataset_without_download_says_what_to_do(tmp_path, monkeypatch):

@@ -65,8 +65,10 @@ def generate(task, dataset, box, seed, settings, output):
 @click.argument("task")
 @click.option("--dataset", "-d", default=None, help="A real dataset of TASK (default: the first that can download).")
 @click.option("--simulation", default=None, help="Simulation name, e.g. TNG50-1.")
+@click.option("--snap", default=None, type=int, help="Snapshot number (TNG: 99 is z = 0; default: the dataset's).")
+@click.option("--images", is_flag=True, default=None, help="Also download the image cutouts (large).")
 @click.option("--output", "-o", type=click.Path(file_okay=False), default=None)
-def download(task, dataset, simulation, output):
+def download(task, dataset, simulation, snap, images, output):
     """Download TASK's real data (credentials from the environment, e.g. TNG_API_KEY)."""
     from astrozoo.data import cache_dir
     from astrozoo.registry import get_registry
@@ -78,7 +80,8 @@ def download(task, dataset, simulation, output):
             raise AstrozooError(f"no dataset of {task!r} can download")
         dataset = able[0]
     cls = _dataset(task, dataset, "download")
-    path = cls.download(Path(output) if output else cache_dir(task, "real"), simulation=simulation)
+    options = {k: v for k, v in dict(simulation=simulation, snap=snap, images=images).items() if v is not None}
+    path = cls.download(Path(output) if output else cache_dir(task, "real"), **options)
     click.echo(f"wrote {path}")
 
 
@@ -90,6 +93,14 @@ def info(path):
 
     from astrozoo.data import store
 
+    from astrozoo.registry import get_registry
+
+    for entries in get_registry().datasets.values():  # a raw file a dataset knows (e.g. a TNG chunk)
+        cls = entries[0].load()
+        lines = cls.describe(path) if hasattr(cls, "describe") else None
+        if lines:
+            click.echo("\n".join([path] + ["  " + line for line in lines]))
+            return
     attrs = store.read_attrs(path)
     click.echo(f"{path}")
     for key, value in sorted(attrs.items()):

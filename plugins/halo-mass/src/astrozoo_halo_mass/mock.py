@@ -54,6 +54,8 @@ from scipy.integrate import cumulative_trapezoid
 from scipy.spatial import cKDTree
 from astropy.cosmology import Planck15
 
+from astrozoo_halo_mass.schema import CATALOGUE_UNITS
+
 __all__ = ["BOXES", "COLUMN_UNITS", "PARAMETERS", "REFERENCES", "generate_universe",
            "smhm_moster13", "nfw_radius"]
 
@@ -62,15 +64,7 @@ COSMOLOGY = "planck15"
 MDEF = "200c"
 
 COLUMN_UNITS = {
-    "galaxy_id": "",
-    "pos": "Mpc",
-    "log_mstar": "log10(Msun)",
-    "log_mhalo": "log10(Msun)",
-    "is_central": "",
-    "host_id": "",
-    "log_mhost": "log10(Msun)",
-    "r_host": "Mpc",
-    "r_over_rvir": "",
+    **CATALOGUE_UNITS,  # the columns real catalogues have too; then the mock's latent truth
     "log_macc": "log10(Msun)",
     "strip_factor": "",
     "re_kpc": "kpc",

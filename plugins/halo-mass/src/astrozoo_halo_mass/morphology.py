@@ -32,10 +32,7 @@ from astrozoo.data.images import crop_or_pad, gaussian_psf_kernel
 from astrozoo.data.morphology import central_label, segment
 
 from .render import BANDS, PIXSCALE, PSF_FWHM_ARCSEC, SKY_SIGMA
-
-FEATURES = ("r20", "r50", "r80", "rpetro_circ", "sersic_rhalf", "sersic_n", "rhalf_circ", "gini", "m20",
-            "concentration", "asymmetry", "smoothness", "multimode", "intensity", "deviation")
-QUALITY = ("flag", "flag_sersic", "sn_per_pixel")
+from .schema import FEATURES, QUALITY, quality_mask
 
 
 def measure_morphology(images: np.ndarray, band: str = "i", stamp: int = 128, pixscale: float = PIXSCALE,
@@ -72,16 +69,7 @@ def measure_morphology(images: np.ndarray, band: str = "i", stamp: int = 128, pi
     return out
 
 
-def morphology_quality_mask(morphology: dict, min_sn_per_pixel: float = 2.5) -> np.ndarray:
-    """Rows with reliable morphology: ``flag == 0 & flag_sersic == 0 & sn_per_pixel > 2.5``.
-
-    The cut public users of the RG19 catalogue apply (statmorph's docs recommend flag ≤ 1 and
-    distrusting S/N per pixel < 2.5; Rodriguez-Gomez et al. 2019). Works on measured or loaded tables.
-    """
-    sn = np.asarray(morphology["sn_per_pixel"], dtype=float)
-    with np.errstate(invalid="ignore"):
-        return ((np.asarray(morphology["flag"]) == 0) & (np.asarray(morphology["flag_sersic"]) == 0)
-                & (sn > min_sn_per_pixel))
+morphology_quality_mask = quality_mask  # the one rule, kept under its old name
 
 
 def _measure_chunk(args) -> list[dict]:
