@@ -17,12 +17,12 @@ def register_tasks(register):
 
 @hookspec
 def register_datasets(register):
-    """Register datasets: ``register(MyDataset)``, a :class:`astrozoo.interfaces.Dataset` subclass."""
+    """Register datasets: ``register(MyDataset)``, a :class:`astrozoo.interfaces.Dataset` subclass, or lazily ``register("pkg.mod:MyDataset", name=..., task=..., provenance=...)``."""
 
 
 @hookspec
 def register_models(register):
-    """Register models: ``register(MyModel)``, a :class:`astrozoo.interfaces.Model` subclass."""
+    """Register models: ``register(MyModel)``, a :class:`astrozoo.interfaces.Model` subclass, or lazily ``register("pkg.mod:MyModel", name=..., tasks=(...))``."""
 
 
 @hookspec
@@ -32,7 +32,7 @@ def register_metrics(register):
 
 @hookspec
 def register_recipes(register):
-    """Register folders of recipe cards: ``register(path)`` where path holds ``<task>/<model>.toml``."""
+    """Register folders of recipe cards: ``register(path)`` where path holds ``<task>/<model>.toml`` (``tasks=(...)`` limits which task folders count)."""
 
 
 @hookspec
