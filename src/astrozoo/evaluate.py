@@ -19,22 +19,24 @@ from astrozoo.errors import AstrozooError
 def load_trained(ref: str):
     """(fitted model, recipe config) of a training run: a run id, ``runs:/ID[/model]`` or ``models:/NAME/VERSION``.
 
-    Reads the run's ``model/model.pkl`` and ``recipe/recipe.json`` artifacts."""
+    Reads the run's ``recipe/recipe.json`` and its saved model through :mod:`astrozoo.serving`
+    (which loads no code from the store)."""
     import json
     import tempfile
     from pathlib import Path
 
-    from astrozoo import tracking
-    from astrozoo.interfaces import Model
+    from astrozoo import serving, tracking
 
     mlflow = tracking._mlflow()
     run_id = _run_id(mlflow, ref)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            fetch = mlflow.artifacts.download_artifacts
-            recipe = fetch(run_id=run_id, artifact_path="recipe/recipe.json", dst_path=tmp)
-            pickled = fetch(run_id=run_id, artifact_path="model/model.pkl", dst_path=tmp)
-            return Model.load(pickled), {**json.loads(Path(recipe).read_text()), "run_id": run_id}
+            recipe = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="recipe/recipe.json",
+                                                         dst_path=tmp)
+            config = json.loads(Path(recipe).read_text())
+        return serving.load_predictor(f"runs:/{run_id}").model, {**config, "run_id": run_id}
+    except AstrozooError:
+        raise
     except Exception as exc:  # MLflow raises many kinds; the user needs one line
         raise AstrozooError(f"cannot load the trained model of run {run_id} from {tracking.tracking_uri()}: "
                             f"{str(exc).splitlines()[0]}") from exc

@@ -48,7 +48,7 @@ class Recorder:
     def log_params(self, params):
         self.params.update(params)
 
-    def log_metrics(self, metrics, step=None):
+    def log_metrics(self, metrics, step=None, timestamp=None):
         self.metrics.update(metrics)
 
     def log_artifact(self, path, folder=None):
