@@ -109,11 +109,13 @@ def _overrides(text: str) -> list[str]:
 
 def collect(task_name: str, profile: str | None = None, dataset: str | None = None) -> dict:
     """{model: {'runs': [run ids], 'seeds': n, 'provenance': p, metric: (mean, std)}} — for the
-    tasks' own tables: per model one group (on ``dataset`` if given), the one run with the
-    card's recipe (no ``--set``) if there is one, else the newest."""
+    tasks' own tables: per model one group (on ``dataset`` if given, else preferably on the task's
+    default dataset), the one run with the card's recipe (no ``--set``) if there is one, else the
+    newest."""
     table = {}
+    default = get_registry().task(task_name).default_dataset
     for row in groups(task_name, profile, dataset):
-        rank = (not (row.overrides or row.data_overrides), row.runs[0].info.start_time)
+        rank = (row.dataset == default, not (row.overrides or row.data_overrides), row.runs[0].info.start_time)
         if row.model in table and table[row.model]["_rank"] >= rank:
             continue
         table[row.model] = {"runs": [r.info.run_id for r in row.runs], "seeds": len(row.runs),
