@@ -33,3 +33,42 @@ def test_worker_count_comes_from_the_machine_or_the_environment(monkeypatch):
     monkeypatch.setenv("ASTROZOO_WORKERS", "many")
     with pytest.raises(AstrozooError, match="ASTROZOO_WORKERS='many'"):
         default_workers()
+
+
+def measured(x):
+    """A stand-in for statmorph: a dict per item; fails on item 13 while FAIL is set."""
+    if x == 13 and os.environ.get("FAIL_AT_13"):
+        raise KeyboardInterrupt  # Ctrl-C in the middle of the work
+    with open(os.environ["CALLS_FILE"], "a") as fh:
+        fh.write(f"{x}\n")
+    return {"value": x * 0.5, "flag": x % 3, "name": f"g{x}"}
+
+
+def test_an_interrupted_build_keeps_its_finished_chunks(monkeypatch, tmp_path):
+    import numpy as np
+
+    from astrozoo.data import cache
+
+    monkeypatch.setenv("ASTROZOO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("CALLS_FILE", str(tmp_path / "calls.txt"))
+
+    def build(path):
+        rows = list(parallel_map(measured, range(20), workers=1, chunk=4, keep="statmorph"))
+        with open(path, "wb") as fh:
+            np.save(fh, np.array([r["value"] for r in rows]))
+        (tmp_path / "rows.txt").write_text(repr(rows))
+
+    monkeypatch.setenv("FAIL_AT_13", "1")
+    with pytest.raises(KeyboardInterrupt):
+        cache.cached("toy", "morph", {}, "1", build, suffix=".npy")
+    first = (tmp_path / "calls.txt").read_text().split()
+    assert first == [str(x) for x in range(13)]  # chunks 0-2 finished, chunk 3 died at 13
+
+    monkeypatch.delenv("FAIL_AT_13")
+    path = cache.cached("toy", "morph", {}, "1", build, suffix=".npy")
+    again = (tmp_path / "calls.txt").read_text().split()[len(first):]
+    assert again == [str(x) for x in range(12, 20)]  # only chunks 3 and 4 again
+    assert np.load(path).tolist() == [x * 0.5 for x in range(20)]
+    rows = eval((tmp_path / "rows.txt").read_text())
+    assert rows[5] == {"value": 2.5, "flag": 2, "name": "g5"} and len(rows) == 20
+    assert not list((tmp_path / "cache" / "toy").glob(".*.work"))  # complete: the chunks are gone

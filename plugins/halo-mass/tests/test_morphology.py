@@ -73,3 +73,41 @@ def test_stamp_fallback_rule():
     assert _fits_in_stamp(segmap, 128, margin=4)
     segmap[112, 40] = 1  # reaches 72 px left of the centre: past a 128-px stamp
     assert not _fits_in_stamp(segmap, 128, margin=4)
+
+
+def test_ctrl_c_during_statmorph_keeps_the_finished_galaxies(monkeypatch, tmp_path):
+    """A measurement interrupted inside its cache build continues where it stopped: the galaxies
+    of finished chunks (8 each) are not measured again, and the result is the same."""
+    from astrozoo.data import cache, store
+    from astrozoo_halo_mass import morphology
+
+    monkeypatch.setenv("ASTROZOO_CACHE", str(tmp_path))
+    measured = []
+
+    def counted(image, psf, sky_sigma, stamp=128):  # statmorph's place: one row of features per galaxy
+        if len(measured) == 19 and not measured[-1] == "resumed":
+            raise KeyboardInterrupt  # Ctrl-C while the 20th galaxy is measured
+        measured.append(float(image.sum()))
+        row = {name: float(image.mean() * (k + 1)) for k, name in enumerate(FEATURES)}
+        return {**row, "sn_per_pixel": float(image.std()), "flag": int(image[0, 0] > 0), "flag_sersic": 0}
+
+    monkeypatch.setattr(morphology, "measure_one", counted)
+    rng = np.random.default_rng(0)
+    images = rng.normal(0, 1, (24, 3, 16, 16)).astype(np.float32)
+
+    def build(path):
+        store.write(path, {"morphology": morphology.measure_morphology(images, stamp=None, workers=1)})
+
+    with pytest.raises(KeyboardInterrupt):
+        cache.cached("halo-mass", "morph-test", {}, "1", build)
+    assert len(measured) == 19  # chunks 0 and 1 (16 galaxies) were finished and kept
+    measured.append("resumed")
+    path = cache.cached("halo-mass", "morph-test", {}, "1", build)
+    assert len(measured) - 20 == 8  # only the last chunk was measured again
+    features, _ = store.read(path, "morphology")
+    assert len(features["flag"]) == 24
+    again = morphology.measure_morphology(images, stamp=None, workers=1)  # no cache build: nothing kept
+    for name in ("flag", "flag_sersic"):
+        assert np.array_equal(features[name], again[name])
+    for name in FEATURES:
+        assert np.allclose(features[name], again[name], equal_nan=True)

@@ -7,6 +7,11 @@ built once (``build(path)`` writes it), under a lock so that two concurrent firs
 once, into a ``.part`` file renamed into place only when complete. A changed parameter, version
 or source file gives another key, so a stale entry is never read. ``.part`` files left by a
 killed process are removed the next time the folder is used.
+
+While ``build`` runs, :func:`work_dir` names a folder that belongs to this cache entry: long work
+inside the build (``parallel_map(..., keep="name")``) keeps its finished chunks there, so that an
+interrupted build (Ctrl-C, kill, a crash) continues where it stopped the next time. The folder is
+removed once the entry is complete.
 """
 
 from __future__ import annotations
@@ -15,12 +20,22 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Callable, Iterable
 
 from astrozoo.data import cache_dir
 from astrozoo.errors import AstrozooError
+
+
+_work: ContextVar[Path | None] = ContextVar("astrozoo_cache_work", default=None)
+
+
+def work_dir() -> Path | None:
+    """The folder of the cache entry being built (None outside a build): kept chunks live here."""
+    return _work.get()
 
 
 def source_signature(sources: Iterable) -> list[list]:
@@ -98,11 +113,15 @@ def cached(folder: str, name: str, params: dict, version: str, build: Callable[[
         if path.exists():  # another process built it while we waited
             return path
         tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+        work = path.with_name(f".{path.name}.work")
+        token = _work.set(work)
         try:
             build(tmp)
             if not tmp.exists():
                 raise AstrozooError(f"{name}: the cache builder wrote nothing to {tmp}")
             os.replace(tmp, path)
         finally:
+            _work.reset(token)
             tmp.unlink(missing_ok=True)
+        shutil.rmtree(work, ignore_errors=True)  # complete: the kept chunks are no longer needed
     return path

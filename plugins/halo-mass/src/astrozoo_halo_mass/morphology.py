@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
 
 import numpy as np
 from astrozoo.data.images import crop_or_pad, gaussian_psf_kernel
+from astrozoo.data.parallel import parallel_map
 from astrozoo.data.morphology import central_label, segment
 
 from .render import BANDS, PIXSCALE, PSF_FWHM_ARCSEC, SKY_SIGMA
@@ -37,7 +38,7 @@ from .schema import FEATURES, QUALITY, quality_mask
 
 def measure_morphology(images: np.ndarray, band: str = "i", stamp: int = 128, pixscale: float = PIXSCALE,
                        psf_fwhm_arcsec: float | None = None, sky_sigma: float | None = None,
-                       workers: int = 2, progress: Callable | None = None) -> dict[str, np.ndarray]:
+                       workers: int | None = None, progress: Callable | None = None) -> dict[str, np.ndarray]:
     """Measure statmorph morphology on band ``band`` of (n, 3, H, W) g, r, i images (see module doc).
 
     Returns a dict of length-n arrays: the 15 ``FEATURES`` (float, pixels for radii), ``flag`` and
@@ -50,19 +51,10 @@ def measure_morphology(images: np.ndarray, band: str = "i", stamp: int = 128, pi
     b = BANDS.index(band)
     fwhm = PSF_FWHM_ARCSEC[b] if psf_fwhm_arcsec is None else psf_fwhm_arcsec
     sigma = SKY_SIGMA[b] if sky_sigma is None else sky_sigma
-    chunks = [images[i:i + 8, b] for i in range(0, len(images), 8)]
-    args = [(chunk, fwhm, pixscale, sigma, stamp) for chunk in chunks]
-
-    rows = []
-    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and len(chunks) > 1 else None
-    try:
-        for result in (pool.map if pool else map)(_measure_chunk, args):
-            rows.extend(result)
-            if progress is not None:
-                progress(steps=len(result))
-    finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
+    items = [(image, fwhm, pixscale, sigma, stamp) for image in images[:, b]]
+    # chunks of 8 over the machine's cores; inside a cache build, finished chunks are kept, so an
+    # interrupted measurement continues where it stopped (astrozoo.data.parallel)
+    rows = list(parallel_map(_measure_item, items, workers=workers, chunk=8, progress=progress, keep="statmorph"))
     out = {name: np.array([row[name] for row in rows], dtype=float) for name in FEATURES + ("sn_per_pixel",)}
     for name in ("flag", "flag_sersic"):
         out[name] = np.array([row[name] for row in rows], dtype=np.int64)
@@ -72,10 +64,14 @@ def measure_morphology(images: np.ndarray, band: str = "i", stamp: int = 128, pi
 morphology_quality_mask = quality_mask  # the one rule, kept under its old name
 
 
-def _measure_chunk(args) -> list[dict]:
-    images, fwhm, pixscale, sigma, stamp = args
-    psf = gaussian_psf_kernel(fwhm, pixscale).array
-    return [measure_one(image, psf, sigma, stamp) for image in images]
+def _measure_item(args) -> dict:
+    image, fwhm, pixscale, sigma, stamp = args
+    return measure_one(image, _psf(fwhm, pixscale).copy(), sigma, stamp)
+
+
+@lru_cache(maxsize=8)
+def _psf(fwhm: float, pixscale: float) -> np.ndarray:
+    return gaussian_psf_kernel(fwhm, pixscale).array
 
 
 def central_segmap(image: np.ndarray, psf: np.ndarray, sky_sigma: float, nsigma: float = 1.5,

@@ -101,7 +101,7 @@ def render_cutouts(catalogue: dict, box: float, ids: Sequence[int], size: int = 
 
     out = np.empty((len(jobs), 3, size, size), dtype=np.float32)
     items = [(sources, size, pixscale, kpc_per_px, seed, target_id) for sources, target_id in jobs]
-    for i, image in enumerate(parallel_map(_render_one, items, workers=workers, progress=progress)):
+    for i, image in enumerate(parallel_map(_render_one, items, workers=workers, progress=progress, keep="render")):
         out[i] = image
     return out
 

@@ -214,7 +214,8 @@ class MockHSC(MergerDataset):
                                         z_range=self.z_range)
         observations = mock.observations(sequences, self.z_range)
         items = [(obs, self.seed, self.image_size, self.fit_size or None, self.max_sources) for obs in observations]
-        flat = list(parallel_map(_mock_one, items, f"{self.name}: render + fit", workers=self.workers or None, chunk=4))
+        flat = list(parallel_map(_mock_one, items, f"{self.name}: render + fit", workers=self.workers or None, chunk=4,
+                                 keep="render-fit"))  # an interrupted build continues where it stopped
         columns, images = stack([r for r, _ in flat], [v for _, v in flat])
         attrs = {"n_sequences": len(sequences), "pixscale_arcsec": mock.PIXSCALE, "zero_point": mock.ZERO_POINT}
         return columns, images, attrs
