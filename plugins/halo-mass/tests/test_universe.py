@@ -10,7 +10,7 @@ import pytest
 from astrozoo.data.graphs import count_neighbours, minimum_image
 from astrozoo_halo_mass.mock import (BOXES, COLUMN_UNITS, PARAMETERS, generate_universe,
                                      nfw_radius, smhm_moster13)
-from astrozoo_halo_mass.split import subvolume_split
+from astrozoo.data.splits import subvolume_split
 
 BOX = BOXES["tng50"]
 

@@ -119,7 +119,7 @@ class HaloDataset(Dataset):
     @cached_property
     def split_labels(self) -> np.ndarray:
         """'train', 'val', 'test' or '' (in a gap, or dropped by the flag cut) per galaxy."""
-        from astrozoo_halo_mass.split import subvolume_split
+        from astrozoo.data.splits import subvolume_split
 
         try:
             labels = subvolume_split(self.catalogue[0]["pos"], self.box, gap=self.gap)
