@@ -33,6 +33,13 @@ def splits():
     return synthetic("train", 60, 0), synthetic("val", 30, 1)
 
 
+def with_context(split: Split, n=40, seed=5) -> Split:
+    """``split`` with ``n`` other galaxies of the same box as context (inputs, and host ids that are truth)."""
+    other = synthetic("other", n, seed)
+    return split.with_data(context={"pos": other.data["pos"], "log_mstar": other.data["columns"]["log_mstar"],
+                                    "host_id": np.arange(n)})
+
+
 def test_shapes(splits):
     train, _ = splits
     for loss, n_out in (("mse", 1), ("gaussian_nll", 2)):
@@ -103,8 +110,9 @@ def test_save_load_round_trip(splits, tmp_path):
 
 
 def test_cnn_gnn_starts_from_the_gnn(splits):
-    """With zero learning rate the combined model predicts exactly what its GNN predicts."""
-    train, val = splits
+    """With zero learning rate the combined model predicts exactly what its GNN predicts (context nodes,
+    which have no image, included)."""
+    train, val = with_context(splits[0]), with_context(splits[1], seed=6)
     gnn = GNN(epochs=3, clusters=3).fit(train, val, FitContext(seed=0))
     both = CNNGNN(gnn_checkpoint="", gnn_epochs=3, clusters=3, lr=0.0, weight_decay=0.0, **TINY_CNN)
     both.pretrained_gnn = lambda *args: gnn
@@ -119,3 +127,53 @@ def test_gaussian_nll_gives_positive_sigma(splits):
     sigma = model.predict_std(val)
     assert sigma.shape == (len(val),) and np.all(np.isfinite(sigma)) and np.all(sigma > 0)
     assert GNN(epochs=1).fit(train, val, FitContext(seed=0)).predict_std(val) is None
+
+
+def test_context_galaxies_pass_messages_but_are_never_scored(splits):
+    train, val = with_context(splits[0]), with_context(splits[1], seed=6)
+    g = GNN().graph(train)
+    n = len(train)
+    assert g.num_nodes > n and torch.equal(g.node[:n], torch.arange(n)) and bool(g.target[:n].all())
+    assert not g.target[n:].any() and torch.all(g.node[n:] == -1) and torch.isnan(g.y[n:]).all()
+    assert g.edge_index.max() < g.num_nodes
+    model = GNN(epochs=3, clusters=3).fit(train, val, FitContext(seed=0))
+    seen = val.for_prediction(("log_mhalo", "host_id"))  # as `astrozoo run` hands it over: truth raises
+    pred = model.predict(seen)
+    assert pred.shape == (len(val),) and np.all(np.isfinite(pred))
+    assert not np.allclose(pred, model.predict(splits[1]))  # the context changed the environments
+    model.context = False
+    assert np.allclose(model.predict(seen), model.predict(splits[1]))
+
+
+def test_halo_batches_give_each_galaxy_its_whole_neighbourhood(splits):
+    """With ``halo``, a cluster batch's target galaxies get exactly their outputs on the whole graph."""
+    model = GNN(clusters=4)
+    model.net = model.build().eval()
+    g = model.graph(with_context(splits[0]))
+    full = model.net(g.mstar, g.edge_index, g.edge_attr)
+    seen = []
+    for b in model.batches(g, seed=0)():
+        out = model.net(b.mstar, b.edge_index, b.edge_attr)
+        assert torch.allclose(out[b.target], full[b.node[b.target]], atol=1e-5)
+        seen.append(b.node[b.target])
+    assert torch.equal(torch.cat(seen).sort().values, torch.arange(len(splits[0])))
+
+
+def test_metis_partitions_change_with_the_seed(splits):
+    g = GNN(self_loops=False).graph(splits[0])
+    edges = g.edge_index.numpy()
+    same = [sorted(map(tuple, metis_clusters(edges, g.num_nodes, 4, seed))) for seed in (0, 0, 1)]
+    assert same[0] == same[1] and same[0] != same[2]
+
+
+def test_self_loops_give_an_isolated_galaxy_a_message():
+    lone = Split("lone", ids=np.arange(2), y=np.array([12.0, 12.5]),
+                 data={"columns": {"log_mstar": np.array([10.0, 10.5])}, "pos": np.array([[1.0, 1, 1], [8, 8, 8]]),
+                       "box": BOX})
+    torch.manual_seed(0)
+    for loops in (False, True):
+        model = GNN(self_loops=loops)
+        net = model.build()
+        g = model.graph(lone)
+        h = net.embed(g.mstar, g.edge_index, g.edge_attr)
+        assert bool((h == 0).all()) != loops

@@ -173,10 +173,13 @@ class HaloDataset(Dataset):
         if rows.size == 0:
             raise AstrozooError(f"{self.name}: split {split!r} is empty")
         columns = {k: v[rows] for k, v in self.table.items()}
+        # the other galaxies (gaps, other splits): inputs, and the mock's host ids, which are truth (hidden in predict)
+        others = np.setdiff1d(np.arange(len(self.table["galaxy_id"])), rows)
+        context = {k: self.table[k][others] for k in ("pos", "log_mstar", "host_id") if k in self.table}
         return Split(
             name=split, ids=columns["galaxy_id"], y=columns.get(TARGET, np.full(rows.size, np.nan)),
             data={"columns": columns, "pos": columns["pos"], "box": self.box, "radius": self.radius,
-                  "morphology": lambda: self.morphology.subset(rows),
+                  "context": context, "morphology": lambda: self.morphology.subset(rows),
                   "images": lambda: self.images[rows]},
         )
 

@@ -11,6 +11,7 @@ MODELS = {  # (task, name): where the class lives, imported when the model is us
     ("halo-mass", "cnn-gnn"): "astrozoo_halo_mass.models.cnn_gnn:CNNGNN",
     ("halo-mass", "combined"): "astrozoo_halo_mass.models.forests:Combined",
     ("halo-mass", "gnn"): "astrozoo_halo_mass.models.gnn:GNN",
+    ("halo-mass", "group-ceiling"): "astrozoo_halo_mass.models.ceilings:GroupCeiling",
     ("halo-mass", "morphological"): "astrozoo_halo_mass.models.forests:Morphological",
     ("halo-mass", "oracle"): "astrozoo_halo_mass.models.forests:Oracle",
     ("halo-mass", "overdensity"): "astrozoo_halo_mass.models.forests:Overdensity",

@@ -25,10 +25,10 @@ from astrozoo.vision import Standardizer, augment, images_of
 from astrozoo_halo_mass.models.cnn import ImageEncoder
 from astrozoo_halo_mass.models.common import (NeuralRegressor, PrefixedTracker, check_loss, regression_loss,
                                                torch_threads)
-from astrozoo_halo_mass.models.gnn import GNN, ClusterBatches, HaloGNN, metis_clusters
+from astrozoo_halo_mass.models.gnn import GNN, HaloGNN
 
 GNN_KEYS = ("radius", "cosines", "hidden", "latent", "unshared", "aggr", "layers", "clusters",
-            "clusters_per_batch", "loss")
+            "clusters_per_batch", "loss", "context", "self_loops", "halo")
 
 
 class UnfreezeOnRises:
@@ -100,7 +100,8 @@ class CNNGNN(NeuralRegressor):
                  cnn_features: int = 64, flips: bool = True, max_rotation: float = 90.0, jitter: int = 5,
                  epochs: int = 500, lr: float = 5e-4, weight_decay: float = 1e-3, loss: str = "mse",
                  patience: int = 0, unfreeze_threshold: float = 0.005, unfreeze_rises: int = 5,
-                 unfreeze_lr_factor: float = 5.0):
+                 unfreeze_lr_factor: float = 5.0, context: bool = True, self_loops: bool = True,
+                 halo: bool = True):
         super().__init__()
         self.n_out = check_loss(loss)
         self.net, self.history, self.gnn, self.unfrozen_at = None, None, None, None
@@ -144,22 +145,21 @@ class CNNGNN(NeuralRegressor):
         optimizer = torch.optim.AdamW(net.parameters(), lr=p["lr"], weight_decay=p["weight_decay"])
 
         images, v_images = torch.from_numpy(raw).to(device), torch.from_numpy(images_of(val)).to(device)
-        clusters = metis_clusters(g_train.edge_index.numpy(), g_train.num_nodes, self.gnn.params["clusters"],
-                                  context.seed)
-        cluster_batches = ClusterBatches(g_train, clusters, self.gnn.params["clusters_per_batch"], context.seed)
+        cluster_batches = self.gnn.batches(g_train, context.seed)
 
         def batches():
             for b in cluster_batches():
                 b = b.to(device)
-                yield b, augment(images[b.node], p["flips"], p["max_rotation"], p["jitter"])
+                yield b, augment(images[b.node[b.target]], p["flips"], p["max_rotation"], p["jitter"])
 
         def loss(batch):
             b, x = batch
-            return regression_loss(net(b.mstar, b.edge_index, b.edge_attr, x), b.y)
+            out = net(b.mstar, b.edge_index, b.edge_attr, features=on_nodes(encoder(x), b))
+            return regression_loss(out[b.target], b.y[b.target])
 
         def validate():
-            return regression_loss(net(g_val.mstar, g_val.edge_index, g_val.edge_attr,
-                                       features=encoder.chunked(v_images)), g_val.y)
+            out = net(g_val.mstar, g_val.edge_index, g_val.edge_attr, features=on_nodes(encoder.chunked(v_images), g_val))
+            return regression_loss(out[g_val.target], g_val.y[g_val.target])
 
         self.history = fit(net, optimizer, batches=batches, loss=loss, validate=validate, epochs=p["epochs"],
                            context=context, patience=p["patience"] or None, callbacks=[schedule],
@@ -173,8 +173,16 @@ class CNNGNN(NeuralRegressor):
 
     def _outputs(self, split: Split) -> torch.Tensor:
         g = self.gnn.graph(split)
-        features = self.net.encoder.chunked(torch.from_numpy(images_of(split)))
-        return self.net(g.mstar, g.edge_index, g.edge_attr, features=features)
+        features = on_nodes(self.net.encoder.chunked(torch.from_numpy(images_of(split))), g)
+        return self.net(g.mstar, g.edge_index, g.edge_attr, features=features)[g.target]
+
+
+def on_nodes(features: torch.Tensor, graph) -> torch.Tensor:
+    """The CNN features of the graph's target galaxies placed on their nodes; context nodes (no image) get
+    zeros — their readout is never used, and messages do not depend on the CNN."""
+    out = features.new_zeros(graph.num_nodes, features.shape[1])
+    out[graph.target] = features
+    return out
 
 
 MODELS = [CNNGNN]

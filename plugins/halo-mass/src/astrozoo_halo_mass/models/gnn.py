@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch_geometric.data import Data
 from torch_geometric.nn import MessagePassing
-from torch_geometric.utils import subgraph
+from torch_geometric.utils import k_hop_subgraph, subgraph
 
 from astrozoo.data.graphs import edge_cosines, radius_graph
 from astrozoo.interfaces import FitContext, Split
@@ -71,56 +71,101 @@ class HaloGNN(nn.Module):
         return self.readout(h, log_mstar)
 
 
-def split_graph(split: Split, radius: float, cosines: bool = False) -> Data:
+def split_graph(split: Split, radius: float, cosines: bool = False, context: bool = True,
+                self_loops: bool = True, hops: int = 1) -> Data:
     """The split's galaxies as one graph: radius edges in the periodic box, edge features
-    distance / radius (in [0, 1)) and, with ``cosines``, the two invariant cosines."""
-    pos, box = split.data["pos"], split.data.get("box")
+    distance / radius (in [0, 1)) and, with ``cosines``, the two invariant cosines.
+
+    With ``context``, the galaxies outside the split (``split.data["context"]``: their positions
+    and M* only, never a halo mass) that lie within ``hops`` edges of a split galaxy join the
+    graph as unlabelled nodes: they pass messages but are neither scored nor trained on. With
+    ``self_loops`` every node also gets an edge to itself (distance 0; cosines 1 and 0), so an
+    isolated galaxy's message is φ(x_i, x_i, 0) rather than max over an empty set (zero).
+    Split galaxies come first, in the split's order; ``target`` marks them, ``node`` is each
+    node's row in the split (context nodes: -1)."""
+    pos, box = np.asarray(split.data["pos"], dtype=np.float64), split.data.get("box")
+    mstar = np.asarray(split.data["columns"]["log_mstar"], dtype=np.float64)
+    n = len(split)
+    y = np.asarray(split.y, dtype=np.float64) if split.has_target else np.full(n, np.nan)
+    others = split.data.get("context") if context else None
+    if others is not None and len(others["log_mstar"]):
+        pos = np.concatenate([pos, np.asarray(others["pos"], dtype=np.float64)])
+        mstar = np.concatenate([mstar, np.asarray(others["log_mstar"], dtype=np.float64)])
     edge_index, dist = radius_graph(pos, radius, box)
     attr = [dist[:, None] / radius]
     if cosines:
         attr.append(edge_cosines(pos, edge_index, box))
-    return Data(mstar=torch.as_tensor(split.data["columns"]["log_mstar"], dtype=torch.float32),
-                edge_index=torch.as_tensor(edge_index), y=torch.as_tensor(split.y if split.has_target else np.full(len(split), np.nan),
-                                                          dtype=torch.float32),
-                edge_attr=torch.as_tensor(np.concatenate(attr, axis=1), dtype=torch.float32),
-                node=torch.arange(len(split)), num_nodes=len(split))
+    edge_index, attr = torch.as_tensor(edge_index), torch.as_tensor(np.concatenate(attr, axis=1), dtype=torch.float32)
+    keep = torch.arange(len(pos))
+    if len(pos) > n:  # only the context within reach of the split's galaxies
+        keep, edge_index, _, mask = k_hop_subgraph(torch.arange(n), hops, edge_index, relabel_nodes=True,
+                                                   num_nodes=len(pos))
+        attr = attr[mask]
+    if self_loops:
+        loops = torch.arange(len(keep))
+        loop_attr = torch.zeros(len(keep), attr.shape[1])
+        if cosines:
+            loop_attr[:, 1] = 1.0  # cos1 of a galaxy with itself; cos2 (no edge direction) 0
+        edge_index = torch.cat([edge_index, torch.stack([loops, loops])], dim=1)
+        attr = torch.cat([attr, loop_attr])
+    y = np.concatenate([y, np.full(len(pos) - n, np.nan)])[keep.numpy()]
+    return Data(mstar=torch.as_tensor(mstar[keep.numpy()], dtype=torch.float32), edge_index=edge_index,
+                y=torch.as_tensor(y, dtype=torch.float32), edge_attr=attr, target=keep < n,
+                node=torch.where(keep < n, keep, -1), num_nodes=len(keep))
 
 
 def metis_clusters(edge_index, num_nodes: int, parts: int, seed: int = 0) -> list[np.ndarray]:
     """Node indices of each of ``parts`` METIS clusters (pymetis); empty clusters are dropped.
-    Every node lands in exactly one cluster."""
+    Every node lands in exactly one cluster. METIS itself ignores its seed option, so the nodes
+    are numbered in a ``seed``-dependent random order before partitioning: the partitions change
+    with the seed (self-loops are left out)."""
     parts = int(min(parts, num_nodes))
     if parts <= 1:
         return [np.arange(num_nodes)]
     import pymetis
 
     src, dst = np.asarray(edge_index, dtype=np.int64)
-    order = np.argsort(src, kind="stable")
+    src, dst = src[src != dst], dst[src != dst]
+    order = np.random.default_rng(seed).permutation(num_nodes)  # order[k]: the node renumbered k
+    rank = np.argsort(order)
+    src, dst = rank[src], rank[dst]
+    by_source = np.argsort(src, kind="stable")
     xadj = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=num_nodes))])
-    _, membership = pymetis.part_graph(parts, xadj=xadj, adjncy=dst[order],
-                                       options=pymetis.Options(seed=int(seed)))
-    membership = np.asarray(membership)
+    _, membership = pymetis.part_graph(parts, xadj=xadj, adjncy=dst[by_source])
+    membership = np.asarray(membership)[rank]
     return [c for c in (np.flatnonzero(membership == k) for k in range(parts)) if len(c)]
 
 
 class ClusterBatches:
-    """Cluster-GCN batches: each epoch, clusters in random order, ``per_batch`` at a time; a
-    batch is the sub-graph induced on their nodes (edges to other batches are dropped).
-    Batches keep ``node`` (indices into the whole graph), e.g. to collate images."""
+    """Cluster-GCN batches: each epoch, clusters in random order, ``per_batch`` at a time.
 
-    def __init__(self, graph: Data, clusters: list[np.ndarray], per_batch: int = 1, seed: int = 0):
-        self.graph, self.clusters, self.per_batch = graph, clusters, max(1, int(per_batch))
+    A batch trains on its clusters' split galaxies (``target``). With ``hops`` = 0 the batch is
+    the sub-graph induced on them (Chiang et al. 2019: edges to other batches are dropped); with
+    ``hops`` ≥ 1 (the number of message-passing layers) every node within ``hops`` edges joins
+    as unlabelled context, so each target galaxy sees exactly the neighbourhood it has in the
+    whole graph — training and prediction graphs agree. Batches keep ``node`` (each node's row
+    in the split, -1 for context), e.g. to collate images."""
+
+    def __init__(self, graph: Data, clusters: list[np.ndarray], per_batch: int = 1, seed: int = 0, hops: int = 0):
+        self.graph, self.clusters, self.per_batch, self.hops = graph, clusters, max(1, int(per_batch)), int(hops)
         self.generator = torch.Generator().manual_seed(seed)
         self.cache: dict[tuple, Data] = {}
 
     def batch(self, ids: tuple[int, ...]) -> Data:
         if ids not in self.cache:  # one cluster per batch (the default): each sub-graph is cut once
             g = self.graph
-            nodes = torch.as_tensor(np.sort(np.concatenate([self.clusters[i] for i in ids])))
-            edge_index, edge_attr = subgraph(nodes, g.edge_index, g.edge_attr, relabel_nodes=True,
-                                             num_nodes=g.num_nodes)
-            batch = Data(mstar=g.mstar[nodes], y=g.y[nodes], node=nodes, edge_index=edge_index,
-                         edge_attr=edge_attr, num_nodes=len(nodes))
+            core = torch.as_tensor(np.sort(np.concatenate([self.clusters[i] for i in ids])))
+            if self.hops:
+                nodes, edge_index, _, mask = k_hop_subgraph(core, self.hops, g.edge_index, relabel_nodes=True,
+                                                            num_nodes=g.num_nodes)
+                edge_attr = g.edge_attr[mask]
+            else:
+                nodes = core
+                edge_index, edge_attr = subgraph(nodes, g.edge_index, g.edge_attr, relabel_nodes=True,
+                                                 num_nodes=g.num_nodes)
+            node = g.node[nodes] if "node" in g else nodes
+            batch = Data(mstar=g.mstar[nodes], y=g.y[nodes], node=node, edge_index=edge_index,
+                         edge_attr=edge_attr, target=torch.isin(nodes, core), num_nodes=len(nodes))
             if self.per_batch > 1:
                 return batch
             self.cache[ids] = batch
@@ -133,6 +178,13 @@ class ClusterBatches:
 
     def __len__(self) -> int:
         return -(-len(self.clusters) // self.per_batch)
+
+
+def target_clusters(graph: Data, parts: int, seed: int) -> list[np.ndarray]:
+    """METIS clusters of the graph's target (split) galaxies, on the edges between them."""
+    target = torch.nonzero(graph.target).flatten() if "target" in graph else torch.arange(graph.num_nodes)
+    edge_index, _ = subgraph(target, graph.edge_index, relabel_nodes=True, num_nodes=graph.num_nodes)
+    return [target[c].numpy() for c in metis_clusters(edge_index.numpy(), len(target), parts, seed)]
 
 
 def aggregation(aggr):
@@ -149,7 +201,8 @@ class GNN(NeuralRegressor):
     def __init__(self, radius: float = 3.0, cosines: bool = False, hidden: int = 16, latent: int = 16,
                  unshared: int = 4, aggr="max", layers: int = 1, clusters: int = 24,
                  clusters_per_batch: int = 1, epochs: int = 500, lr: float = 1e-3,
-                 weight_decay: float = 1e-4, loss: str = "mse", patience: int = 0, threads: int = 1):
+                 weight_decay: float = 1e-4, loss: str = "mse", patience: int = 0, threads: int = 1,
+                 context: bool = True, self_loops: bool = True, halo: bool = True):
         super().__init__()
         self.n_out = check_loss(loss)
         self.net, self.history = None, None
@@ -161,7 +214,14 @@ class GNN(NeuralRegressor):
                        n_out=self.n_out, extra=extra)
 
     def graph(self, split: Split) -> Data:
-        return split_graph(split, self.params["radius"], self.params["cosines"])
+        p = self.params
+        return split_graph(split, p["radius"], p["cosines"], p["context"], p["self_loops"],
+                           p["layers"])
+
+    def batches(self, graph: Data, seed: int) -> ClusterBatches:
+        p = self.params
+        clusters = target_clusters(graph, p["clusters"], seed)
+        return ClusterBatches(graph, clusters, p["clusters_per_batch"], seed, p["layers"] if p["halo"] else 0)
 
     def fit(self, train: Split, val: Split, context: FitContext) -> "GNN":
         with torch_threads(self.params["threads"] if context.device == "cpu" else 0):
@@ -172,24 +232,23 @@ class GNN(NeuralRegressor):
         g_train, g_val = self.graph(train), self.graph(val)
         self.net = self.build()
         self.net.readout.set_stats(train.data["columns"]["log_mstar"], train.y)
-        clusters = metis_clusters(g_train.edge_index.numpy(), g_train.num_nodes, p["clusters"], context.seed)
-        batches = ClusterBatches(g_train, clusters, p["clusters_per_batch"], context.seed)
+        batches = self.batches(g_train, context.seed)
         optimizer = torch.optim.AdamW(self.net.parameters(), lr=p["lr"], weight_decay=p["weight_decay"])
         g_val = g_val.to(context.device)
         net = self.net
 
-        self.history = fit(
-            net, optimizer, batches=batches,
-            loss=lambda b: regression_loss(net(b.mstar, b.edge_index, b.edge_attr), b.y),
-            validate=lambda: regression_loss(net(g_val.mstar, g_val.edge_index, g_val.edge_attr), g_val.y),
-            epochs=p["epochs"], context=context, patience=p["patience"] or None, desc=self.name,
-            generators=[batches.generator])
+        def loss(g):
+            return regression_loss(net(g.mstar, g.edge_index, g.edge_attr)[g.target], g.y[g.target])
+
+        self.history = fit(net, optimizer, batches=batches, loss=loss, validate=lambda: loss(g_val),
+                           epochs=p["epochs"], context=context, patience=p["patience"] or None, desc=self.name,
+                           generators=[batches.generator])
         self.net.to("cpu").eval()
         return self
 
     def _outputs(self, split: Split) -> torch.Tensor:
         g = self.graph(split)
-        return self.net(g.mstar, g.edge_index, g.edge_attr)
+        return self.net(g.mstar, g.edge_index, g.edge_attr)[g.target]
 
 
 MODELS = [GNN]
