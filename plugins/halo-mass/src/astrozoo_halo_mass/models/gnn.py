@@ -21,18 +21,33 @@ from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import k_hop_subgraph, subgraph
 
 from astrozoo.data.graphs import edge_cosines, radius_graph
+from astrozoo.errors import AstrozooError
 from astrozoo.interfaces import FitContext, Split
 from astrozoo.training import fit
 from astrozoo_halo_mass.models.common import (NeuralRegressor, Readout, check_loss, mlp, regression_loss,
                                                torch_threads)
 
 
+def layers_mlp(sizes: list[int], norm: str = "after") -> nn.Sequential:
+    """An MLP whose hidden layers are Linear–SiLU–LayerNorm (``norm = "after"``, our readout's order) or
+    Linear–LayerNorm–SiLU (``"before"``, the order of Wu & Jespersen's public code); the last Linear bare."""
+    if norm == "after":
+        return mlp(sizes)
+    layers: list[nn.Module] = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers += [nn.LayerNorm(sizes[i + 1]), nn.SiLU()]
+    return nn.Sequential(*layers)
+
+
 class EdgeNetwork(MessagePassing):
     """m_ij = φ([x_i, x_j, e_ij]); x_i' = ⊕_j m_ij (Wu & Jespersen 2023; Battaglia et al. 2018)."""
 
-    def __init__(self, node_dim: int, edge_dim: int, hidden: int = 16, latent: int = 16, aggr="max"):
+    def __init__(self, node_dim: int, edge_dim: int, hidden: int = 16, latent: int = 16, aggr="max",
+                 norm: str = "after"):
         super().__init__(aggr=aggr)
-        self.phi = mlp([2 * node_dim + edge_dim, hidden, hidden, latent])
+        self.phi = layers_mlp([2 * node_dim + edge_dim, hidden, hidden, latent], norm)
 
     def forward(self, x, edge_index, edge_attr):
         return self.propagate(edge_index, x=x, edge_attr=edge_attr)
@@ -45,18 +60,22 @@ class EdgeNetwork(MessagePassing):
 
 
 class HaloGNN(nn.Module):
-    """``layers`` rounds of ``unshared`` parallel edge networks, concatenated; then the readout
-    on [node embedding, extra features (the CNN's, in cnn-gnn), M*]."""
+    """``layers`` rounds of ``unshared`` parallel edge networks, concatenated; with ``head = "fc"`` then
+    ReLU and a 3-layer MLP (``latent`` wide, as the reference's ``fc``); then the readout on
+    [node features, extra features (the CNN's, in cnn-gnn), M*]."""
 
     def __init__(self, edge_dim: int = 1, hidden: int = 16, latent: int = 16, unshared: int = 4,
-                 aggr="max", layers: int = 1, n_out: int = 1, extra: int = 0):
+                 aggr="max", layers: int = 1, n_out: int = 1, extra: int = 0, head: str = "none",
+                 norm: str = "after"):
         super().__init__()
         n_aggr = len(aggr) if isinstance(aggr, (list, tuple)) else 1
         dims = [1] + [unshared * latent * n_aggr] * layers
         self.convs = nn.ModuleList(
-            nn.ModuleList(EdgeNetwork(dims[k], edge_dim, hidden, latent, aggr) for _ in range(unshared))
+            nn.ModuleList(EdgeNetwork(dims[k], edge_dim, hidden, latent, aggr, norm) for _ in range(unshared))
             for k in range(layers))
-        self.readout = Readout(dims[-1] + extra, hidden, n_out)
+        self.fc = nn.Sequential(nn.ReLU(), layers_mlp([dims[-1], latent, latent, latent], norm)) \
+            if head == "fc" else nn.Identity()
+        self.readout = Readout((latent if head == "fc" else dims[-1]) + extra, hidden, n_out)
 
     def embed(self, log_mstar, edge_index, edge_attr) -> torch.Tensor:
         x = self.readout.mstar(log_mstar)
@@ -65,7 +84,7 @@ class HaloGNN(nn.Module):
         return x
 
     def forward(self, log_mstar, edge_index, edge_attr, extra: torch.Tensor | None = None):
-        h = self.embed(log_mstar, edge_index, edge_attr)
+        h = self.fc(self.embed(log_mstar, edge_index, edge_attr))
         if extra is not None:
             h = torch.cat([h, extra.to(h.dtype)], dim=-1)
         return self.readout(h, log_mstar)
@@ -187,6 +206,11 @@ def target_clusters(graph: Data, parts: int, seed: int) -> list[np.ndarray]:
     return [target[c].numpy() for c in metis_clusters(edge_index.numpy(), len(target), parts, seed)]
 
 
+def check_choice(key: str, value, choices) -> None:
+    if value not in choices:
+        raise AstrozooError(f"params.{key} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+
+
 def aggregation(aggr):
     """'max' → 'max'; 'max,sum' or ['max', 'sum'] → ['max', 'sum'] (PyG multi-aggregation)."""
     names = aggr.split(",") if isinstance(aggr, str) else list(aggr)
@@ -202,16 +226,19 @@ class GNN(NeuralRegressor):
                  unshared: int = 4, aggr="max", layers: int = 1, clusters: int = 24,
                  clusters_per_batch: int = 1, epochs: int = 500, lr: float = 1e-3,
                  weight_decay: float = 1e-4, loss: str = "mse", patience: int = 0, threads: int = 1,
-                 context: bool = True, self_loops: bool = True, halo: bool = True):
+                 context: bool = True, self_loops: bool = True, halo: bool = True, head: str = "none",
+                 norm: str = "after"):
         super().__init__()
         self.n_out = check_loss(loss)
+        check_choice("head", head, ("none", "fc"))
+        check_choice("norm", norm, ("after", "before"))
         self.net, self.history = None, None
 
     def build(self, extra: int = 0) -> HaloGNN:
         p = self.params
         return HaloGNN(edge_dim=3 if p["cosines"] else 1, hidden=p["hidden"], latent=p["latent"],
                        unshared=p["unshared"], aggr=aggregation(p["aggr"]), layers=p["layers"],
-                       n_out=self.n_out, extra=extra)
+                       n_out=self.n_out, extra=extra, head=p["head"], norm=p["norm"])
 
     def graph(self, split: Split) -> Data:
         p = self.params
