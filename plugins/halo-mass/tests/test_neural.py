@@ -166,7 +166,7 @@ def test_metis_partitions_change_with_the_seed(splits):
     assert same[0] == same[1] and same[0] != same[2]
 
 
-def test_self_loops_give_an_isolated_galaxy_a_message():
+def test_isolated_galaxies_get_a_message_or_a_learned_vector():
     lone = Split("lone", ids=np.arange(2), y=np.array([12.0, 12.5]),
                  data={"columns": {"log_mstar": np.array([10.0, 10.5])}, "pos": np.array([[1.0, 1, 1], [8, 8, 8]]),
                        "box": BOX})
@@ -177,3 +177,11 @@ def test_self_loops_give_an_isolated_galaxy_a_message():
         g = model.graph(lone)
         h = net.embed(g.mstar, g.edge_index, g.edge_attr)
         assert bool((h == 0).all()) != loops
+    model = GNN(self_loops=False, empty=True)  # the alternative: a learned vector for galaxies without neighbours
+    net = model.build()
+    with torch.no_grad():
+        net.empty[0].fill_(0.5)
+    g = model.graph(lone.with_data(pos=np.array([[1.0, 1, 1], [1.5, 1, 1]])))
+    assert bool((net.embed(g.mstar, g.edge_index, g.edge_attr) != 0.5).all())  # neighbours: no empty vector
+    g = model.graph(lone)
+    assert bool((net.embed(g.mstar, g.edge_index, g.edge_attr) == 0.5).all())

@@ -28,7 +28,7 @@ from astrozoo_halo_mass.models.common import (NeuralRegressor, PrefixedTracker, 
 from astrozoo_halo_mass.models.gnn import GNN, HaloGNN
 
 GNN_KEYS = ("radius", "cosines", "hidden", "latent", "unshared", "aggr", "layers", "clusters",
-            "clusters_per_batch", "loss", "context", "self_loops", "halo", "head", "norm")
+            "clusters_per_batch", "loss", "context", "self_loops", "halo", "head", "norm", "log_distance", "empty")
 
 
 class UnfreezeOnRises:
@@ -101,7 +101,8 @@ class CNNGNN(NeuralRegressor):
                  epochs: int = 500, lr: float = 5e-4, weight_decay: float = 1e-3, loss: str = "mse",
                  patience: int = 0, unfreeze_threshold: float = 0.005, unfreeze_rises: int = 5,
                  unfreeze_lr_factor: float = 5.0, context: bool = True, self_loops: bool = True,
-                 halo: bool = True, head: str = "none", norm: str = "after"):
+                 halo: bool = True, head: str = "none", norm: str = "after",
+                 log_distance: bool = False, empty: bool = False):
         super().__init__()
         self.n_out = check_loss(loss)
         self.net, self.history, self.gnn, self.unfrozen_at = None, None, None, None

@@ -41,6 +41,9 @@ def layers_mlp(sizes: list[int], norm: str = "after") -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+LOG_FLOOR = 0.03  # Mpc: the smallest distance log_distance resolves (a self-loop's)
+
+
 class EdgeNetwork(MessagePassing):
     """m_ij = φ([x_i, x_j, e_ij]); x_i' = ⊕_j m_ij (Wu & Jespersen 2023; Battaglia et al. 2018)."""
 
@@ -60,27 +63,35 @@ class EdgeNetwork(MessagePassing):
 
 
 class HaloGNN(nn.Module):
-    """``layers`` rounds of ``unshared`` parallel edge networks, concatenated; with ``head = "fc"`` then
+    """``layers`` rounds of ``unshared`` parallel edge networks, concatenated (with ``empty``, a galaxy
+    without neighbours gets a learned vector instead of the zeros of max over nothing); with ``head = "fc"`` then
     ReLU and a 3-layer MLP (``latent`` wide, as the reference's ``fc``); then the readout on
     [node features, extra features (the CNN's, in cnn-gnn), M*]."""
 
     def __init__(self, edge_dim: int = 1, hidden: int = 16, latent: int = 16, unshared: int = 4,
                  aggr="max", layers: int = 1, n_out: int = 1, extra: int = 0, head: str = "none",
-                 norm: str = "after"):
+                 norm: str = "after", empty: bool = False):
         super().__init__()
         n_aggr = len(aggr) if isinstance(aggr, (list, tuple)) else 1
         dims = [1] + [unshared * latent * n_aggr] * layers
         self.convs = nn.ModuleList(
             nn.ModuleList(EdgeNetwork(dims[k], edge_dim, hidden, latent, aggr, norm) for _ in range(unshared))
             for k in range(layers))
+        # a learned embedding for galaxies without neighbours (max over an empty set gives zeros)
+        self.empty = nn.ParameterList(nn.Parameter(torch.zeros(d)) for d in dims[1:]) if empty else None
         self.fc = nn.Sequential(nn.ReLU(), layers_mlp([dims[-1], latent, latent, latent], norm)) \
             if head == "fc" else nn.Identity()
         self.readout = Readout((latent if head == "fc" else dims[-1]) + extra, hidden, n_out)
 
     def embed(self, log_mstar, edge_index, edge_attr) -> torch.Tensor:
         x = self.readout.mstar(log_mstar)
-        for convs in self.convs:
+        if self.empty is not None:
+            src, dst = edge_index
+            alone = torch.bincount(dst[src != dst], minlength=len(x)) == 0
+        for k, convs in enumerate(self.convs):
             x = torch.cat([conv(x, edge_index, edge_attr) for conv in convs], dim=-1)
+            if self.empty is not None:
+                x = torch.where(alone[:, None], self.empty[k].to(x.dtype), x)
         return x
 
     def forward(self, log_mstar, edge_index, edge_attr, extra: torch.Tensor | None = None):
@@ -91,9 +102,11 @@ class HaloGNN(nn.Module):
 
 
 def split_graph(split: Split, radius: float, cosines: bool = False, context: bool = True,
-                self_loops: bool = True, hops: int = 1) -> Data:
+                self_loops: bool = True, hops: int = 1, log_distance: bool = False) -> Data:
     """The split's galaxies as one graph: radius edges in the periodic box, edge features
-    distance / radius (in [0, 1)) and, with ``cosines``, the two invariant cosines.
+    distance / radius (in [0, 1)), with ``log_distance`` also log10(max(d, 30 kpc) / radius)
+    (satellites sit 0.1–0.9 Mpc from their centrals, squeezed into [0.03, 0.3] by d / radius), and
+    with ``cosines`` the two cosines relative to the centroid.
 
     With ``context``, the galaxies outside the split (``split.data["context"]``: their positions
     and M* only, never a halo mass) that lie within ``hops`` edges of a split galaxy join the
@@ -112,6 +125,8 @@ def split_graph(split: Split, radius: float, cosines: bool = False, context: boo
         mstar = np.concatenate([mstar, np.asarray(others["log_mstar"], dtype=np.float64)])
     edge_index, dist = radius_graph(pos, radius, box)
     attr = [dist[:, None] / radius]
+    if log_distance:
+        attr.append(np.log10(np.maximum(dist, LOG_FLOOR) / radius)[:, None])
     if cosines:
         attr.append(edge_cosines(pos, edge_index, box))
     edge_index, attr = torch.as_tensor(edge_index), torch.as_tensor(np.concatenate(attr, axis=1), dtype=torch.float32)
@@ -123,8 +138,10 @@ def split_graph(split: Split, radius: float, cosines: bool = False, context: boo
     if self_loops:
         loops = torch.arange(len(keep))
         loop_attr = torch.zeros(len(keep), attr.shape[1])
+        if log_distance:
+            loop_attr[:, 1] = float(np.log10(LOG_FLOOR / radius))
         if cosines:
-            loop_attr[:, 1] = 1.0  # cos1 of a galaxy with itself; cos2 (no edge direction) 0
+            loop_attr[:, -2] = 1.0  # cos1 of a galaxy with itself; cos2 (no edge direction) 0
         edge_index = torch.cat([edge_index, torch.stack([loops, loops])], dim=1)
         attr = torch.cat([attr, loop_attr])
     y = np.concatenate([y, np.full(len(pos) - n, np.nan)])[keep.numpy()]
@@ -227,7 +244,7 @@ class GNN(NeuralRegressor):
                  clusters_per_batch: int = 1, epochs: int = 500, lr: float = 1e-3,
                  weight_decay: float = 1e-4, loss: str = "mse", patience: int = 0, threads: int = 1,
                  context: bool = True, self_loops: bool = True, halo: bool = True, head: str = "none",
-                 norm: str = "after"):
+                 norm: str = "after", log_distance: bool = False, empty: bool = False):
         super().__init__()
         self.n_out = check_loss(loss)
         check_choice("head", head, ("none", "fc"))
@@ -236,14 +253,15 @@ class GNN(NeuralRegressor):
 
     def build(self, extra: int = 0) -> HaloGNN:
         p = self.params
-        return HaloGNN(edge_dim=3 if p["cosines"] else 1, hidden=p["hidden"], latent=p["latent"],
+        return HaloGNN(edge_dim=1 + 2 * p["cosines"] + p["log_distance"], hidden=p["hidden"], latent=p["latent"],
                        unshared=p["unshared"], aggr=aggregation(p["aggr"]), layers=p["layers"],
-                       n_out=self.n_out, extra=extra, head=p["head"], norm=p["norm"])
+                       n_out=self.n_out, extra=extra, head=p["head"], norm=p["norm"],
+                       empty=p["empty"])
 
     def graph(self, split: Split) -> Data:
         p = self.params
         return split_graph(split, p["radius"], p["cosines"], p["context"], p["self_loops"],
-                           p["layers"])
+                           p["layers"], p["log_distance"])
 
     def batches(self, graph: Data, seed: int) -> ClusterBatches:
         p = self.params
