@@ -47,7 +47,7 @@ def train_ours(splits, seed: int, overrides: dict, task) -> np.ndarray:
     with torch.random.fork_rng():
         model.fit(splits["train"], splits["val"], FitContext(seed=seed))
     print(f"  best epoch {model.history.best_epoch}", end="")
-    return model.predict(splits["test"].for_prediction(task.truth, "gnn"))
+    return tuple(model.predict(splits[name].for_prediction(task.truth, "gnn")) for name in ("val", "test"))
 
 
 def train_reference(splits, seed: int, params: dict) -> np.ndarray:
@@ -74,8 +74,8 @@ def train_reference(splits, seed: int, params: dict) -> np.ndarray:
     print(f"  best epoch {history.best_epoch}", end="")
     net.eval()
     with torch.no_grad():
-        t = graphs["test"]
-        return net(t.mstar, t.edge_index, t.edge_attr)[:, 0].numpy().astype(np.float64)
+        return tuple(net(g.mstar, g.edge_index, g.edge_attr)[:, 0].numpy().astype(np.float64)
+                     for g in (graphs["val"], graphs["test"]))
 
 
 def bootstrap(y, a, b, n: int = 2000, seed: int = 0) -> dict:
@@ -115,25 +115,28 @@ def main(argv=None) -> None:
           f"{ref_params['unshared']} unshared, aggr {ref_params['aggr']}, {ref_params['epochs']} epochs")
 
     preds: dict[str, list] = {m: [] for m in args.models}
+    val_rmse: dict[str, list] = {m: [] for m in args.models}
     seconds: dict[str, list] = {m: [] for m in args.models}
     for seed in args.seeds:
         for m in args.models:
             print(f"seed {seed} {m}:", end="", flush=True)
             start = time.process_time()
-            p = train_ours(splits, seed, overrides, task) if m == "gnn" else train_reference(splits, seed, ref_params)
+            v, p = train_ours(splits, seed, overrides, task) if m == "gnn" else train_reference(splits, seed, ref_params)
             seconds[m].append(time.process_time() - start)
             preds[m].append(p)
+            val_rmse[m].append(registry.metric("rmse")(splits["val"].y, v))
             print(f"  test RMSE {registry.metric('rmse')(y, p):.4f}  ({seconds[m][-1]:.0f} CPU s)")
 
     scores = {m: {k: [registry.metric(k)(y, p) for p in preds[m]] for k in METRICS} for m in args.models}
     print(f"\n| model ({len(args.seeds)} seeds {', '.join(map(str, args.seeds))}, best-validation epoch) | "
-          + " | ".join(f"test {k.upper()}" for k in METRICS) + " | CPU s / fit |")
-    print("|---|" + "---|" * (len(METRICS) + 1))
+          + " | ".join(f"test {k.upper()}" for k in METRICS) + " | val RMSE | CPU s / fit |")
+    print("|---|" + "---|" * (len(METRICS) + 2))
     for m in args.models:
         label = f"gnn {' '.join(args.sets)}".strip() if m == "gnn" else "reference (our recipe)"
         print(f"| {label} | " + " | ".join(f"{np.mean(v):.3f} ± {np.std(v):.3f}" for v in scores[m].values())
-              + f" | {np.mean(seconds[m]):.0f} |")
+              + f" | {np.mean(val_rmse[m]):.3f} ± {np.std(val_rmse[m]):.3f} | {np.mean(seconds[m]):.0f} |")
     result = {"seeds": args.seeds, "overrides": args.sets, "reference": args.ref_sets, "scores": scores,
+              "val_rmse": val_rmse,
               "cpu_seconds": seconds}
     if len(args.models) == 2:
         boot = bootstrap(y, np.array(preds["gnn"]), np.array(preds["reference"]), args.boot)
