@@ -46,11 +46,13 @@ def test_shapes(splits):
         model = GNN(loss=loss, aggr="max,sum")
         net = model.build()
         g = model.graph(train)
-        assert g.edge_attr.shape == (g.edge_index.shape[1], 1)
+        assert g.edge_attr.shape == (g.edge_index.shape[1], 2)  # d / radius, log10 d / radius
         assert net(g.mstar, g.edge_index, g.edge_attr).shape == (len(train), n_out)
         assert net.embed(g.mstar, g.edge_index, g.edge_attr).shape == (len(train), 4 * 16 * 2)
     g = GNN(cosines=True).graph(train)
-    assert g.edge_attr.shape[1] == 3 and torch.all(g.edge_attr[:, 0] < 1)
+    assert g.edge_attr.shape[1] == 4 and torch.all(g.edge_attr[:, 0] < 1) and torch.all(g.edge_attr[:, 1] < 0)
+    g = GNN(log_distance=False, self_loops=True).graph(train)
+    assert g.edge_attr.shape[1] == 1 and int((g.edge_attr[:, 0] == 0).sum()) == len(train)
 
 
 def test_metis_partition_covers_every_node_once(splits):

@@ -100,9 +100,9 @@ class CNNGNN(NeuralRegressor):
                  cnn_features: int = 64, flips: bool = True, max_rotation: float = 90.0, jitter: int = 5,
                  epochs: int = 500, lr: float = 5e-4, weight_decay: float = 1e-3, loss: str = "mse",
                  patience: int = 0, unfreeze_threshold: float = 0.005, unfreeze_rises: int = 5,
-                 unfreeze_lr_factor: float = 5.0, context: bool = True, self_loops: bool = True,
+                 unfreeze_lr_factor: float = 5.0, context: bool = True, self_loops: bool = False,
                  halo: bool = True, head: str = "none", norm: str = "after",
-                 log_distance: bool = False, empty: bool = False):
+                 log_distance: bool = True, empty: bool = False):
         super().__init__()
         self.n_out = check_loss(loss)
         self.net, self.history, self.gnn, self.unfrozen_at = None, None, None, None

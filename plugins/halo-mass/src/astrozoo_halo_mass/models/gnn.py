@@ -102,7 +102,7 @@ class HaloGNN(nn.Module):
 
 
 def split_graph(split: Split, radius: float, cosines: bool = False, context: bool = True,
-                self_loops: bool = True, hops: int = 1, log_distance: bool = False) -> Data:
+                self_loops: bool = False, hops: int = 1, log_distance: bool = True) -> Data:
     """The split's galaxies as one graph: radius edges in the periodic box, edge features
     distance / radius (in [0, 1)), with ``log_distance`` also log10(max(d, 30 kpc) / radius)
     (satellites sit 0.1–0.9 Mpc from their centrals, squeezed into [0.03, 0.3] by d / radius), and
@@ -243,8 +243,8 @@ class GNN(NeuralRegressor):
                  unshared: int = 4, aggr="max", layers: int = 1, clusters: int = 24,
                  clusters_per_batch: int = 1, epochs: int = 500, lr: float = 1e-3,
                  weight_decay: float = 1e-4, loss: str = "mse", patience: int = 0, threads: int = 1,
-                 context: bool = True, self_loops: bool = True, halo: bool = True, head: str = "none",
-                 norm: str = "after", log_distance: bool = False, empty: bool = False):
+                 context: bool = True, self_loops: bool = False, halo: bool = True, head: str = "none",
+                 norm: str = "after", log_distance: bool = True, empty: bool = False):
         super().__init__()
         self.n_out = check_loss(loss)
         check_choice("head", head, ("none", "fc"))
