@@ -1,14 +1,17 @@
 """The paper's GNN (Jespersen et al., Section 3.5), after Wu & Jespersen (2023, arXiv:2306.12327).
 
 One node per galaxy (feature: log M*), an edge between galaxies closer than the linking length
-(3 Mpc, periodic box), edge feature the distance (optionally also the two rotation-invariant
-cosines of Wu & Jespersen). One edge-network layer: U = 4 unshared copies of
-φ(x_i, x_j, e_ij) (an MLP with 16 hidden and 16 latent channels), each aggregated with ``max``
+(3 Mpc, periodic box), edge features the distance / radius and log10 of it (optionally the two
+centroid cosines of Wu & Jespersen, and self-loops). One edge-network layer: U = 4 unshared copies
+of φ(x_i, x_j, e_ij) (an MLP with 16 hidden and 16 latent channels), each aggregated with ``max``
 (or sum/mean, or several concatenated), the copies concatenated; each node's output is
-concatenated with M* and read out by a 3-layer MLP. The training graph is cut into 24 METIS
-clusters (Chiang et al. 2019, Cluster-GCN; done with pymetis since PyG's ClusterData needs
-pyg-lib) and trained cluster by cluster; validation and test are predicted on their whole
-sub-graphs. AdamW, lr 1e-3, weight decay 1e-4, 500 epochs, MSE (or Gaussian NLL).
+concatenated with M* and read out by a 3-layer MLP. Galaxies outside the split (``context``: gaps
+and other splits; M* and positions only) pass messages but are never scored. The training galaxies
+are cut into 24 METIS clusters (Chiang et al. 2019, Cluster-GCN; pymetis, renumbered by the seed)
+and trained cluster by cluster, each with its 1-hop neighbourhood as unlabelled context (``halo``),
+so training and prediction graphs agree; validation and test are predicted on their whole graphs.
+AdamW, lr 1e-3, weight decay 1e-4, 500 epochs, MSE (or Gaussian NLL). docs/models-halo-mass.md
+measures each choice.
 """
 
 from __future__ import annotations
