@@ -138,7 +138,11 @@ class LazyRows:
         return self.shape[0]
 
     def __getitem__(self, index) -> np.ndarray:
-        """Rows by slice, integer, integer array or boolean mask (reads runs of consecutive rows)."""
+        """Rows by slice, integer, integer array or boolean mask (reads runs of consecutive rows);
+        a tuple indexes the rows' own axes too."""
+        if isinstance(index, tuple):
+            head = self[index[0]]
+            return head[index[1:]] if isinstance(index[0], (int, np.integer)) else head[(slice(None),) + index[1:]]
         if isinstance(index, (slice, int, np.integer)):
             with open_hdf5(self.path) as f:
                 return f[self.group][self.name][index]
@@ -157,6 +161,10 @@ class LazyRows:
                     block = ds[lo:hi]
                     out[order[run]] = block[wanted[run] - lo]
         return out
+
+    def __iter__(self):
+        for start in range(0, len(self), 64):  # 64 rows read at a time
+            yield from self[start:start + 64]
 
     def __array__(self, dtype=None, copy=None):
         values = self[:]
