@@ -101,3 +101,13 @@ def test_dask_local_cluster_and_a_scheduler_address_give_the_same_results():
     assert [r for r, _ in remote] == [x * x for x in range(12)]
     with pytest.raises(AstrozooError, match="scheduler 'spark'"):
         list(parallel_map(square_and_pid, range(12), workers=2, chunk=3, scheduler="spark"))
+
+
+def test_the_cli_scheduler_option_reaches_the_parallel_map(monkeypatch):
+    from astrozoo.cli import main
+
+    monkeypatch.delenv("ASTROZOO_SCHEDULER", raising=False)
+    monkeypatch.setitem(os.environ, "ASTROZOO_SCHEDULER", "")  # restored after the test
+    with pytest.raises(SystemExit) as info:
+        main(["--scheduler", "tcp://127.0.0.1:8786", "list"])
+    assert info.value.code == 0 and os.environ["ASTROZOO_SCHEDULER"] == "tcp://127.0.0.1:8786"
