@@ -29,7 +29,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import ExitStack
-from itertools import chain, islice
+from itertools import islice
 from pathlib import Path
 
 from astrozoo.errors import AstrozooError
@@ -82,8 +82,8 @@ def parallel_map(fn: Callable, items: Iterable, desc: str | None = None, *, work
     """``fn(item)`` for each item, in order (see the module docstring).
 
     Progress: ``progress(steps=k)`` is called as chunks finish when given (e.g. the ``advance``
-    of an enclosing :func:`astrozoo.progress.progress_bar`); else, with ``desc``, a bar of its own
-    over ``total`` items (default ``len(items)``).
+    of an enclosing :func:`astrozoo.progress.progress_bar`); else, with ``desc``, a bar of its own.
+    ``total``: the number of items when ``items`` has no ``len`` (a generator); it names kept chunks.
     """
     from astrozoo.progress import progress_bar
 
@@ -91,26 +91,23 @@ def parallel_map(fn: Callable, items: Iterable, desc: str | None = None, *, work
         total = len(items) if total is None else total
         with progress_bar(desc, total=total) as advance:
             yield from parallel_map(fn, items, workers=workers, chunk=chunk, progress=advance, keep=keep,
-                                    scheduler=scheduler)
+                                    scheduler=scheduler, total=total)
         return
     from astrozoo.data.cache import work_dir
 
     workers = default_workers() if workers is None else int(workers)
     scheduler = os.environ.get("ASTROZOO_SCHEDULER", "") if scheduler is None else scheduler
     chunk = max(int(chunk), 1)
-    size = str(len(items)) if hasattr(items, "__len__") else ""
-    folder = work_dir() / f"{keep}-{size}x{chunk}" if keep and work_dir() is not None else None
+    size = len(items) if hasattr(items, "__len__") else total
+    folder = work_dir() / f"{keep}-{size or ''}x{chunk}" if keep and work_dir() is not None else None
     kept = _kept(folder)
+    # a pool only for two chunks or more to compute (one runs here); an unknown length gets a pool
+    to_compute = None if size is None else len(set(range(-(-size // chunk))) - kept)
     source = iter(items)
     chunks = enumerate(iter(lambda: list(islice(source, chunk)), []))
-    head, to_compute = [], 0  # read chunks until two need computing: a single one runs here
-    for index, part in chunks:
-        head.append((index, part))
-        to_compute += index not in kept
-        if to_compute == 2:
-            break
     with ExitStack() as stack:
-        pool = _executor(stack, workers, scheduler) if (workers > 1 or scheduler) and to_compute == 2 else None
+        several = to_compute is None or to_compute > 1
+        pool = _executor(stack, workers, scheduler) if (workers > 1 or scheduler) and several else None
         ahead = 2 * workers if pool else 0  # chunks in flight, so that no worker waits
 
         def finish(index: int, job) -> list:
@@ -124,7 +121,7 @@ def parallel_map(fn: Callable, items: Iterable, desc: str | None = None, *, work
             return result
 
         queue: deque = deque()
-        for index, part in chain(head, chunks):
+        for index, part in chunks:
             queue.append((index, pool.submit(_run_chunk, fn, part) if pool and index not in kept else part))
             while len(queue) > ahead:
                 yield from finish(*queue.popleft())
