@@ -72,3 +72,42 @@ def test_an_interrupted_build_keeps_its_finished_chunks(monkeypatch, tmp_path):
     rows = eval((tmp_path / "rows.txt").read_text())
     assert rows[5] == {"value": 2.5, "flag": 2, "name": "g5"} and len(rows) == 20
     assert not list((tmp_path / "cache" / "toy").glob(".*.work"))  # complete: the chunks are gone
+
+
+def test_a_generator_is_read_as_the_work_goes(monkeypatch):
+    read = []
+
+    def items():
+        for x in range(40):
+            read.append(x)
+            yield x
+
+    results = parallel_map(square_and_pid, items(), workers=2, chunk=4)
+    first = [next(results) for _ in range(4)]  # the first chunk is back ...
+    assert [r for r, _ in first] == [0, 1, 4, 9]
+    assert len(read) <= 4 * (2 * 2 + 2)  # ... with a few chunks per worker read ahead, not all 40
+    assert [r for r, _ in results] == [x * x for x in range(4, 40)]
+
+
+def test_dask_local_cluster_and_a_scheduler_address_give_the_same_results():
+    pytest.importorskip("dask.distributed")
+    from dask.distributed import LocalCluster
+
+    local = list(parallel_map(square_and_pid, range(12), workers=2, chunk=3, scheduler="dask"))
+    assert [r for r, _ in local] == [x * x for x in range(12)]
+    assert os.getpid() not in {pid for _, pid in local}
+    with LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster:
+        remote = list(parallel_map(square_and_pid, range(12), chunk=3, scheduler=cluster.scheduler_address))
+    assert [r for r, _ in remote] == [x * x for x in range(12)]
+    with pytest.raises(AstrozooError, match="scheduler 'spark'"):
+        list(parallel_map(square_and_pid, range(12), workers=2, chunk=3, scheduler="spark"))
+
+
+def test_the_cli_scheduler_option_reaches_the_parallel_map(monkeypatch):
+    from astrozoo.cli import main
+
+    monkeypatch.delenv("ASTROZOO_SCHEDULER", raising=False)
+    monkeypatch.setitem(os.environ, "ASTROZOO_SCHEDULER", "")  # restored after the test
+    with pytest.raises(SystemExit) as info:
+        main(["--scheduler", "tcp://127.0.0.1:8786", "list"])
+    assert info.value.code == 0 and os.environ["ASTROZOO_SCHEDULER"] == "tcp://127.0.0.1:8786"

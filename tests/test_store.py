@@ -42,3 +42,28 @@ def test_failed_write_leaves_nothing(tmp_path):
     with pytest.raises(TypeError):
         store.write(tmp_path / "c.h5", {"catalogue": {"x": np.array([object()])}})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_large_columns_are_chunked_in_mib_blocks_and_images_per_galaxy(tmp_path):
+    import h5py
+
+    pos = np.random.default_rng(0).uniform(0, 300, (100_000, 3))  # 2.4 MB
+    images = store.Rows((40, 3, 64, 64), "float32",
+                        (np.full((n, 3, 64, 64), k, np.float32) for k, n in enumerate((16, 16, 8))))
+    path = store.write(tmp_path / "c.h5", {"catalogue": {"pos": pos}, "images": {"gri": images}})
+    with h5py.File(path) as f:
+        assert f["catalogue/pos"].chunks == (43690, 3) and f["catalogue/pos"].compression is None
+        assert f["images/gri"].chunks == (1, 3, 64, 64) and f["images/gri"].compression is None
+    np.testing.assert_array_equal(store.read(path)[0]["pos"], pos)
+    column = store.rows(path, "images", "gri")
+    assert column.shape == (40, 3, 64, 64) and len(column) == 40
+    picked = column[np.array([39, 0, 17, 16, 17])]  # any order, repeats allowed
+    assert picked[:, 0, 0, 0].tolist() == [2, 0, 1, 1, 1]
+    assert np.asarray(column).shape == (40, 3, 64, 64)
+
+
+def test_rows_that_do_not_add_up_leave_no_file(tmp_path):
+    short = store.Rows((10, 3, 8, 8), "float32", iter([np.zeros((4, 3, 8, 8), np.float32)]))
+    with pytest.raises(ValueError, match="4 rows written, 10 announced"):
+        store.write(tmp_path / "c.h5", {"images": {"gri": short}})
+    assert list(tmp_path.iterdir()) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import sys
 from pathlib import Path
 
@@ -34,11 +35,15 @@ def _tracking_uri() -> str:
 
 @click.group()
 @click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+@click.option("--scheduler", default=None, metavar="dask|tcp://HOST:PORT",
+              help="Data preparation (rendering, morphology) on Dask: a LocalCluster, or a scheduler's address.")
 @click.version_option(package_name="astrozoo")
 @click.pass_context
-def cli(ctx, debug):
+def cli(ctx, debug, scheduler):
     """astrozoo: a plugin-based model zoo for machine learning in astrophysics."""
     ctx.obj = {"debug": debug}
+    if scheduler:
+        os.environ["ASTROZOO_SCHEDULER"] = scheduler  # read by astrozoo.data.parallel.parallel_map
 
 
 @cli.command()

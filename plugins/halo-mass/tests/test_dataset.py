@@ -102,3 +102,27 @@ def test_mock_morphology_uses_the_same_quality_rule(tmp_path, monkeypatch):
     assert cut.info()["n_removed_by_quality_cut"] == int((~passes).sum())
     values = loose.load("all").data["morphology"]()["gini"]
     assert np.isnan(values[morph["flag"] > 1]).all() and np.isfinite(values[morph["flag"] <= 1]).all()
+
+
+def test_the_sersic_fit_runs_only_when_a_sersic_value_is_read(tmp_path, monkeypatch):
+    """R_petro, S, A and flag come from statmorph without the Sérsic fit; sersic_n (or flag_cut,
+    whose rule reads flag_sersic) makes the full run, whose product then serves every value."""
+    from astrozoo_halo_mass import morphology
+    from astrozoo_halo_mass.schema import FEATURES
+
+    monkeypatch.setenv("ASTROZOO_CACHE", str(tmp_path / "cache"))
+    path = catalogue(tmp_path)
+    runs = []
+
+    def fake(columns, box, ids, size, seed, sersic, progress):
+        runs.append(sersic)
+        n = len(ids)
+        return {**{name: np.full(n, 1.0 if sersic else 2.0) for name in FEATURES}, "sn_per_pixel": np.full(n, 3.0),
+                "flag": np.zeros(n, int), "flag_sersic": np.full(n, 0 if sersic else -1)}
+
+    monkeypatch.setattr(morphology, "measure_rendered", fake)
+    loose = MockTNG50(path=str(path)).load("all").data["morphology"]()
+    assert loose["asymmetry"][0] == 2.0 and loose["flag"][0] == 0 and runs == [False]
+    assert loose["sersic_n"][0] == 1.0 and runs == [False, True]
+    cut = MockTNG50(path=str(path), flag_cut=True)
+    assert cut.load("train").data["morphology"]()["asymmetry"][0] == 1.0 and runs == [False, True]  # cached

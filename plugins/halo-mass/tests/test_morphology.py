@@ -84,7 +84,7 @@ def test_ctrl_c_during_statmorph_keeps_the_finished_galaxies(monkeypatch, tmp_pa
     monkeypatch.setenv("ASTROZOO_CACHE", str(tmp_path))
     measured = []
 
-    def counted(image, psf, sky_sigma, stamp=128):  # statmorph's place: one row of features per galaxy
+    def counted(image, psf, sky_sigma, stamp=128, sersic=True):  # statmorph's place: one row of features per galaxy
         if len(measured) == 19 and not measured[-1] == "resumed":
             raise KeyboardInterrupt  # Ctrl-C while the 20th galaxy is measured
         measured.append(float(image.sum()))
@@ -111,3 +111,70 @@ def test_ctrl_c_during_statmorph_keeps_the_finished_galaxies(monkeypatch, tmp_pa
         assert np.array_equal(features[name], again[name])
     for name in FEATURES:
         assert np.allclose(features[name], again[name], equal_nan=True)
+
+
+def test_without_the_sersic_fit_every_other_value_is_the_same(clean):
+    """Rendered by the measuring worker, without the Sérsic fit: the same numbers and flags as the
+    full statmorph run on stored cutouts; the Sérsic values are not measured."""
+    from astrozoo_halo_mass.morphology import SERSIC, measure_rendered
+
+    cat = galaxies([1.0, 4.0])
+    cheap = measure_rendered(cat, BOX, cat["galaxy_id"], sersic=False, workers=1)
+    for name in set(FEATURES) - set(SERSIC) | {"sn_per_pixel", "flag"}:
+        np.testing.assert_array_equal(cheap[name], clean[name], err_msg=name)
+    assert np.isnan(cheap["sersic_n"]).all() and cheap["flag_sersic"].tolist() == [-1, -1]
+
+
+KILLED = """
+import sys
+import numpy as np
+from astrozoo.data import cache, store
+from astrozoo_halo_mass import morphology
+
+calls = open(sys.argv[1], "a")
+measure_one = morphology.measure_one
+def counted(*args, **kwargs):
+    calls.write("x\\n"); calls.flush()
+    return measure_one(*args, **kwargs)
+morphology.measure_one = counted
+n = 24
+cat = dict(galaxy_id=np.arange(n), pos=np.column_stack([5.0 + 6 * (np.arange(n) % 8), 5.0 + 6 * (np.arange(n) // 8),
+           np.full(n, 20.0)]), log_mstar=np.full(n, 10.5), re_kpc=np.full(n, 2.0), sersic_n=np.full(n, 1.5),
+           axis_ratio=np.full(n, 0.7), position_angle=np.full(n, 0.5), quenched=np.full(n, True),
+           color_gr=np.full(n, 0.7), clumpiness=np.zeros(n), disturbance=np.zeros(n))
+def build(path):
+    rows = morphology.measure_rendered(cat, 51.7, cat["galaxy_id"], sersic=False, workers=1)
+    store.write(path, {"morphology": rows})
+print(cache.cached("halo-mass", "killed", {}, "1", build))
+"""
+
+
+@pytest.mark.slow
+def test_a_killed_measurement_resumes_without_measuring_finished_chunks_again(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from astrozoo.data import store
+
+    script, calls = tmp_path / "measure.py", tmp_path / "calls.txt"
+    script.write_text(KILLED)
+    env = {**os.environ, "ASTROZOO_CACHE": str(tmp_path / "cache")}
+    child = subprocess.Popen([sys.executable, str(script), str(calls)], env=env)
+    deadline = time.time() + 300
+    work = tmp_path / "cache" / "halo-mass"
+    while len(list(work.glob(".*.work/*/chunk-*.npz"))) < 2 and time.time() < deadline:
+        time.sleep(0.2)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    kept = len(list(work.glob(".*.work/*/chunk-*.npz")))
+    first = len(calls.read_text().split())
+    assert kept >= 2 and first < 24, "killed mid-way, with finished chunks kept"
+    out = subprocess.run([sys.executable, str(script), str(calls)], env=env, capture_output=True, text=True, check=True)
+    again = len(calls.read_text().split()) - first
+    assert again == 24 - 8 * kept  # only the chunks not kept were measured
+    features, _ = store.read(out.stdout.strip().splitlines()[-1], "morphology")
+    assert len(features["flag"]) == 24 and (features["flag"] == 0).all()
+    assert not list(work.glob(".*.work"))

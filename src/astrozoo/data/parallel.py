@@ -6,6 +6,16 @@ process may use, or ``$ASTROZOO_WORKERS``). ``fn`` must be a module-level functi
 pickled to the workers). One worker, or a single chunk, runs in this process. Results must not
 depend on the number of workers: seed per item, never per chunk.
 
+``items`` may be any iterable, a generator included: it is read as the work goes, a few chunks
+per worker ahead, and finished chunks are handed back as soon as they are in order, so neither
+the items nor the results of a long map are ever all in memory (TNG300-sized work).
+
+``scheduler`` (default ``$ASTROZOO_SCHEDULER``) sends the chunks to Dask distributed workers
+instead of local processes: ``"dask"`` starts a ``LocalCluster`` of ``workers`` single-threaded
+processes, ``"tcp://host:8786"`` joins a running scheduler (its workers need astrozoo and the
+plugin installed). Dask only runs the chunks (``Client.get_executor``); order, keeping and
+progress stay here.
+
 ``keep="name"`` inside a cache build (:func:`astrozoo.data.cache.cached`) saves every finished
 chunk in the entry's work folder (``.npz``, no pickle) and reuses it: a build interrupted by
 Ctrl-C or a kill computes only the chunks it had not finished. Results must then be arrays, or
@@ -15,10 +25,12 @@ dicts or tuples of numbers, strings and arrays.
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from functools import partial
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import ExitStack
+from itertools import islice
+from pathlib import Path
 
 from astrozoo.errors import AstrozooError
 
@@ -40,50 +52,81 @@ def _run_chunk(fn: Callable, chunk: list) -> list:
     return [fn(item) for item in chunk]
 
 
+def _executor(stack: ExitStack, workers: int, scheduler: str) -> Executor:
+    """Local worker processes, or a Dask client's executor (``scheduler``: 'dask' or an address)."""
+    if not scheduler:
+        pool = ProcessPoolExecutor(max_workers=workers)
+        stack.callback(pool.shutdown, cancel_futures=True)  # Ctrl-C: the queued chunks are dropped
+        return pool
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise AstrozooError(f"scheduler {scheduler!r} needs dask.distributed: pip install 'dask[distributed]'") from exc
+    if scheduler == "dask":
+        cluster = stack.enter_context(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                   dashboard_address=None))
+        client = stack.enter_context(Client(cluster))
+    elif scheduler.startswith(("tcp://", "tls://", "ws://", "wss://", "inproc://")):
+        try:
+            client = stack.enter_context(Client(scheduler, timeout="30s"))
+        except OSError as exc:
+            raise AstrozooError(f"scheduler {scheduler}: cannot connect ({exc})") from exc
+    else:
+        raise AstrozooError(f"scheduler {scheduler!r}: expected 'dask' (a LocalCluster) or an address tcp://host:port")
+    return client.get_executor(pure=False)
+
+
 def parallel_map(fn: Callable, items: Iterable, desc: str | None = None, *, workers: int | None = None,
-                 chunk: int = 8, progress: Callable | None = None, keep: str | None = None) -> Iterator:
+                 chunk: int = 8, progress: Callable | None = None, keep: str | None = None,
+                 scheduler: str | None = None, total: int | None = None) -> Iterator:
     """``fn(item)`` for each item, in order (see the module docstring).
 
     Progress: ``progress(steps=k)`` is called as chunks finish when given (e.g. the ``advance``
     of an enclosing :func:`astrozoo.progress.progress_bar`); else, with ``desc``, a bar of its own.
+    ``total``: the number of items when ``items`` has no ``len`` (a generator); it names kept chunks.
     """
     from astrozoo.progress import progress_bar
 
+    if progress is None and desc:
+        total = len(items) if total is None else total
+        with progress_bar(desc, total=total) as advance:
+            yield from parallel_map(fn, items, workers=workers, chunk=chunk, progress=advance, keep=keep,
+                                    scheduler=scheduler, total=total)
+        return
     from astrozoo.data.cache import work_dir
 
-    items = list(items)
     workers = default_workers() if workers is None else int(workers)
-    chunks = [items[i:i + chunk] for i in range(0, len(items), max(int(chunk), 1))]
-    folder = work_dir() / f"{keep}-{len(items)}x{int(chunk)}" if keep and work_dir() is not None else None
-    done = _kept(folder, len(chunks))
-    todo = [i for i in range(len(chunks)) if i not in done]
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo))) if workers > 1 and len(todo) > 1 else None
-    try:
-        computed = (pool.map if pool else map)(partial(_run_chunk, fn), [chunks[i] for i in todo])
+    scheduler = os.environ.get("ASTROZOO_SCHEDULER", "") if scheduler is None else scheduler
+    chunk = max(int(chunk), 1)
+    size = len(items) if hasattr(items, "__len__") else total
+    folder = work_dir() / f"{keep}-{size or ''}x{chunk}" if keep and work_dir() is not None else None
+    kept = _kept(folder)
+    # a pool only for two chunks or more to compute (one runs here); an unknown length gets a pool
+    to_compute = None if size is None else len(set(range(-(-size // chunk))) - kept)
+    source = iter(items)
+    chunks = enumerate(iter(lambda: list(islice(source, chunk)), []))
+    with ExitStack() as stack:
+        several = to_compute is None or to_compute > 1
+        pool = _executor(stack, workers, scheduler) if (workers > 1 or scheduler) and several else None
+        ahead = 2 * workers if pool else 0  # chunks in flight, so that no worker waits
 
-        def results():
-            for i in range(len(chunks)):
-                if i in done:
-                    yield done.pop(i)
-                    continue
-                result = next(computed)
+        def finish(index: int, job) -> list:
+            result = _load(folder, index) if index in kept else None
+            if result is None:
+                result = job.result() if isinstance(job, Future) else _run_chunk(fn, job)
                 if folder is not None:
-                    _keep(folder, i, result)
-                yield result
-
-        if progress is None and desc:
-            with progress_bar(desc, total=len(items)) as advance:
-                for result in results():
-                    advance(steps=len(result))
-                    yield from result
-            return
-        for result in results():
+                    _keep(folder, index, result)
             if progress is not None:
                 progress(steps=len(result))
-            yield from result
-    finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
+            return result
+
+        queue: deque = deque()
+        for index, part in chunks:
+            queue.append((index, pool.submit(_run_chunk, fn, part) if pool and index not in kept else part))
+            while len(queue) > ahead:
+                yield from finish(*queue.popleft())
+        while queue:
+            yield from finish(*queue.popleft())
 
 
 def _keep(folder: Path, index: int, result: list) -> None:
@@ -100,21 +143,24 @@ def _keep(folder: Path, index: int, result: list) -> None:
     os.replace(tmp, folder / f"chunk-{index:06d}.npz")
 
 
-def _kept(folder: Path | None, n_chunks: int) -> dict[int, list]:
-    """The chunks an earlier, interrupted build finished: {index: results}."""
+def _kept(folder: Path | None) -> set[int]:
+    """The indices of the chunks an earlier, interrupted build finished (read when their turn comes)."""
+    if folder is None or not folder.is_dir():
+        return set()
+    return {int(path.stem.split("-")[1]) for path in folder.glob("chunk-*.npz")}
+
+
+def _load(folder: Path, index: int) -> list | None:
+    """A kept chunk's results, or None (a damaged file is removed: that chunk is computed again)."""
     import numpy as np
 
-    if folder is None or not folder.is_dir():
-        return {}
-    done = {}
-    for path in folder.glob("chunk-*.npz"):
-        index = int(path.stem.split("-")[1])
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                done[index] = _unflatten({k: data[k] for k in data.files})
-        except (OSError, ValueError, KeyError):  # a damaged file: compute that chunk again
-            path.unlink(missing_ok=True)
-    return {i: r for i, r in done.items() if i < n_chunks}
+    path = folder / f"chunk-{index:06d}.npz"
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return _unflatten({k: data[k] for k in data.files})
+    except (OSError, ValueError, KeyError):
+        path.unlink(missing_ok=True)
+        return None
 
 
 def _flatten(result: list, prefix: str = "r") -> dict:

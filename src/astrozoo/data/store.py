@@ -4,12 +4,21 @@ Layout: root attributes (``format``, ``provenance``, ``seed``, parameters as JSO
 else the writer passes) and one group per table (``catalogue``, ``images``, ``morphology``),
 each column a dataset with its unit in ``attrs['unit']``. Writes go to a temporary file that is
 renamed into place only when complete, so a half-written file never looks complete.
+
+Chunks. Columns over 1 MiB are chunked in blocks of rows of about 1 MiB (``pos`` of the TNG300
+mock: 9 chunks, not 356k one-row chunks), uncompressed: the large columns are noisy float images
+and positions, on which lzf gains nothing. Images (4-D columns) get one chunk per galaxy, so a
+model reads any galaxy without touching the others. A column too large for memory is written
+from a :class:`Rows` (blocks of rows, e.g. a renderer's output) and read with :func:`rows`
+(a :class:`LazyRows`: ``len``, ``shape`` and ``[indices]``, read when indexed).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
@@ -22,6 +31,36 @@ FORMAT = "astrozoo/1"
 
 class DataError(AstrozooError):
     """Bad input data: the message names the file and the problem."""
+
+
+@dataclass
+class Rows:
+    """A column written block by block: ``blocks`` yields arrays of consecutive rows, ``shape[0]`` in all."""
+
+    shape: tuple[int, ...]
+    dtype: str
+    blocks: Iterable[np.ndarray]
+
+
+def _chunks(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...] | None:
+    """One row per chunk for images (ndim 4), blocks of ~1 MiB of rows for other columns over 1 MiB."""
+    row = int(np.prod(shape[1:], dtype=np.int64)) * itemsize
+    if len(shape) < 2 or shape[0] * row <= 1 << 20:
+        return None
+    rows = 1 if len(shape) >= 4 else max(1, min(shape[0], (1 << 20) // max(row, 1)))
+    return (rows,) + tuple(shape[1:])
+
+
+def _write_rows(group, name: str, column: Rows):
+    ds = group.create_dataset(name, shape=column.shape, dtype=column.dtype,
+                              chunks=_chunks(column.shape, np.dtype(column.dtype).itemsize))
+    start = 0
+    for block in column.blocks:
+        ds[start:start + len(block)] = block
+        start += len(block)
+    if start != column.shape[0]:
+        raise ValueError(f"column {name!r}: {start} rows written, {column.shape[0]} announced")
+    return ds
 
 
 def write(path, tables: dict[str, dict[str, np.ndarray]], attrs: dict | None = None,
@@ -39,12 +78,13 @@ def write(path, tables: dict[str, dict[str, np.ndarray]], attrs: dict | None = N
             for group, columns in tables.items():
                 g = f.create_group(group)
                 for name, values in columns.items():
-                    values = np.asarray(values)
-                    if values.dtype.kind == "U":
-                        values = values.astype("S")
-                    big = values.ndim > 1 and values.nbytes > 1 << 20
-                    ds = g.create_dataset(name, data=values, compression="lzf" if big else None,
-                                          chunks=(1,) + values.shape[1:] if big else None)
+                    if isinstance(values, Rows):
+                        ds = _write_rows(g, name, values)
+                    else:
+                        values = np.asarray(values)
+                        if values.dtype.kind == "U":
+                            values = values.astype("S")
+                        ds = g.create_dataset(name, data=values, chunks=_chunks(values.shape, values.dtype.itemsize))
                     if name in units:
                         ds.attrs["unit"] = units[name]
         os.replace(tmp, path)
@@ -82,6 +122,58 @@ def read(path, group: str = "catalogue", required=(), columns=None, finite=()) -
                 raise DataError(f"{path}: column {name!r} has {bad} NaN or infinite value(s)")
         attrs = {k: _attr(v) for k, v in f.attrs.items()}
     return data, attrs
+
+
+class LazyRows:
+    """One column of an HDF5 file, read only when indexed: ``column[indices]`` → array, in that order."""
+
+    def __init__(self, path, group: str, name: str):
+        self.path, self.group, self.name = Path(path), group, name
+        with open_hdf5(self.path) as f:
+            if name not in f.get(group, {}):
+                raise DataError(f"{self.path}: table {group!r} has no column {name!r}")
+            self.shape, self.dtype = f[group][name].shape, f[group][name].dtype
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, index) -> np.ndarray:
+        """Rows by slice, integer, integer array or boolean mask (reads runs of consecutive rows);
+        a tuple indexes the rows' own axes too."""
+        if isinstance(index, tuple):
+            head = self[index[0]]
+            return head[index[1:]] if isinstance(index[0], (int, np.integer)) else head[(slice(None),) + index[1:]]
+        if isinstance(index, (slice, int, np.integer)):
+            with open_hdf5(self.path) as f:
+                return f[self.group][self.name][index]
+        index = np.asarray(index)
+        index = np.flatnonzero(index) if index.dtype == bool else index.astype(np.int64)
+        index = np.where(index < 0, index + len(self), index)
+        order = np.argsort(index, kind="stable")
+        wanted = index[order]
+        out = np.empty((len(index),) + self.shape[1:], dtype=self.dtype)
+        breaks = np.flatnonzero(np.diff(wanted) != 1) + 1  # runs of consecutive rows
+        with open_hdf5(self.path) as f:
+            ds = f[self.group][self.name]
+            for run in np.split(np.arange(len(wanted)), breaks):
+                if run.size:
+                    lo, hi = wanted[run[0]], wanted[run[-1]] + 1
+                    block = ds[lo:hi]
+                    out[order[run]] = block[wanted[run] - lo]
+        return out
+
+    def __iter__(self):
+        for start in range(0, len(self), 64):  # 64 rows read at a time
+            yield from self[start:start + 64]
+
+    def __array__(self, dtype=None, copy=None):
+        values = self[:]
+        return values if dtype is None else values.astype(dtype)
+
+
+def rows(path, group: str, name: str) -> LazyRows:
+    """The column ``group/name`` of ``path``, read lazily (see :class:`LazyRows`)."""
+    return LazyRows(path, group, name)
 
 
 def _attr(value):

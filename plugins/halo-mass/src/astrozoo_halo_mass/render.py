@@ -71,8 +71,29 @@ def render_cutouts(catalogue: dict, box: float, ids: Sequence[int], size: int = 
     ``disturbance``); ``box`` is the periodic box side in Mpc; projection is along z over the
     whole box. Each cutout depends only on (seed, galaxy ids), not on the order or the number
     of ``workers`` processes (default: the machine's CPUs, :mod:`astrozoo.data.parallel`). ``progress``, if given, is called as ``progress(steps=k)`` as galaxies finish
-    (e.g. the ``advance`` of :func:`astrozoo.progress.progress_bar`).
+    (e.g. the ``advance`` of :func:`astrozoo.progress.progress_bar`). For many galaxies use
+    :func:`iter_cutouts`, which never holds them all.
     """
+    out = np.empty((len(ids), 3, size, size), dtype=np.float32)
+    for i, image in enumerate(iter_cutouts(catalogue, box, ids, size, pixscale, distance_mpc, seed, workers,
+                                           progress)):
+        out[i] = image
+    return out
+
+
+def iter_cutouts(catalogue: dict, box: float, ids: Sequence[int], size: int = 224,
+                 pixscale: float = PIXSCALE, distance_mpc: float = DISTANCE_MPC, seed: int = 0,
+                 workers: int | None = None, progress: Callable | None = None, keep: str | None = "render"):
+    """The cutouts of :func:`render_cutouts` one (3, size, size) array at a time, in the order of ``ids``,
+    rendered a few chunks ahead over the workers (finished chunks kept inside a cache build)."""
+    return parallel_map(render_field_job, field_jobs(catalogue, box, ids, size, pixscale, distance_mpc, seed),
+                        workers=workers, progress=progress, keep=keep, total=len(ids))
+
+
+def field_jobs(catalogue: dict, box: float, ids: Sequence[int], size: int = 224, pixscale: float = PIXSCALE,
+               distance_mpc: float = DISTANCE_MPC, seed: int = 0):
+    """One small job per galaxy of ``ids`` (its field's light sources and the render settings), made
+    as they are asked for; :func:`render_field_job` renders one. Raises ValueError for unknown ids."""
     gid = np.asarray(catalogue["galaxy_id"])
     ids = np.asarray(ids, dtype=np.int64)
     order = np.argsort(gid)
@@ -92,22 +113,19 @@ def render_cutouts(catalogue: dict, box: float, ids: Sequence[int], size: int = 
     xy = np.mod(np.asarray(catalogue["pos"], dtype=float)[:, :2], box)
     tree = cKDTree(xy, boxsize=box)
     reach_mpc = (size / np.sqrt(2) * kpc_per_px + 50.0) / 1e3
-    neighbours = tree.query_ball_point(xy[rows], reach_mpc)
-    jobs = []
-    for row, near in zip(rows, neighbours):
-        near = np.asarray(sorted(near), dtype=int)  # the target is in its own list, at offset 0
-        offset = (xy[near] - xy[row] + box / 2) % box - box / 2
-        jobs.append((np.column_stack([offset * 1e3 / kpc_per_px, table[near]]), int(gid[row])))
 
-    out = np.empty((len(jobs), 3, size, size), dtype=np.float32)
-    items = [(sources, size, pixscale, kpc_per_px, seed, target_id) for sources, target_id in jobs]
-    for i, image in enumerate(parallel_map(_render_one, items, workers=workers, progress=progress, keep="render")):
-        out[i] = image
-    return out
+    def jobs():
+        for row in rows:
+            near = np.asarray(sorted(tree.query_ball_point(xy[row], reach_mpc)), dtype=int)  # the target is in it
+            offset = (xy[near] - xy[row] + box / 2) % box - box / 2
+            yield (np.column_stack([offset * 1e3 / kpc_per_px, table[near]]), size, pixscale, kpc_per_px, seed,
+                   int(gid[row]))
+    return jobs()
 
 
-def _render_one(item) -> np.ndarray:
-    return render_field(*item)
+def render_field_job(job) -> np.ndarray:
+    """The field of one job of :func:`field_jobs`."""
+    return render_field(*job)
 
 
 def render_field(sources: np.ndarray, size: int, pixscale: float, kpc_per_px: float, seed: int,
