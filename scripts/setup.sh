@@ -22,6 +22,6 @@ pip install -q --upgrade pip
 pip install -q $TORCH
 plugins=()
 for dir in plugins/*/; do [ -f "$dir/pyproject.toml" ] && plugins+=(-e "$dir"); done
-pip install -q -e ".[torch,test,docs]" "${plugins[@]}"
+pip install -q -e ".[torch,test,docs,cluster]" "${plugins[@]}"
 echo "$want" > "$stamp"
 echo "setup: done ($("$VENV/bin/astrozoo" --version))"
