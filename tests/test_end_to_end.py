@@ -110,7 +110,7 @@ def test_compare_appends_the_tasks_own_tables(workdir, capsys, monkeypatch):
     registry = get_registry()
     seen = []
 
-    def tables(profile, dataset):
+    def tables(rows, profile, dataset):
         seen.append((profile, dataset))
         return "## per-stage table\n\n| stage | fraction |\n"
 

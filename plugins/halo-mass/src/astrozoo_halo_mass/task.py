@@ -24,11 +24,11 @@ def report(result: RunResult, outdir: Path) -> list[Path]:
     ]
 
 
-def tables(profile: str | None, dataset: str | None) -> str:
+def tables(rows: list, profile: str | None, dataset: str | None) -> str:
     """The oracle as the ceiling under Table 2: how far each model is from it."""
     from astrozoo import compare
 
-    ours = compare.collect("halo-mass", profile, dataset)
+    ours = compare.by_model(rows, prefer=TASK.default_dataset)
     if "oracle" not in ours or "rmse" not in ours["oracle"]:
         return ("Ceiling: run `astrozoo run halo-mass --model oracle` (a forest on the mock's latent truth) to see how "
                 "well any model could do on these data.")
