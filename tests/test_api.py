@@ -25,7 +25,7 @@ def test_the_api_is_exported_lazily_from_astrozoo():
 
 
 def test_list_models_filters_with_wildcards():
-    assert astrozoo.list_models("toy") == ["toy/lazy", "toy/line", "toy/mean", "toy/oracle"]
+    assert astrozoo.list_models("toy") == ["toy/lazy", "toy/line", "toy/mean", "toy/net", "toy/oracle"]
     assert astrozoo.list_models("*/l*") == ["toy/lazy", "toy/line"]
     assert astrozoo.list_models("no-such-*") == []
 

@@ -3,7 +3,8 @@
 ``toy-data`` draws its splits in memory, or reads a catalogue file (``path=``; ``generate``
 writes one, the ``all`` split is every row: what ``astrozoo predict`` reads); ``toy-wide`` is
 a second dataset (x over [0, 2]). Models: ``mean`` (a constant), ``line`` (a polynomial fit,
-with a recipe card in ``toy_cards/``) and ``oracle``, a ceiling that reads the truth. The
+with a recipe card in ``toy_cards/``), ``net`` (a tiny MLP on the core's training loop) and
+``oracle``, a ceiling that reads the truth. The
 conftest installs it as a plugin (an entry point) for every test module of the core."""
 
 from pathlib import Path
@@ -97,6 +98,59 @@ class Line(Model):
         return np.polyval(self.coef_, split.data["columns"]["x"])
 
 
+class Net(Model):
+    """A tiny MLP trained by the core's loop (astrozoo.training: checkpoints, resume, devices);
+    ``pause`` seconds per epoch let a test kill a run mid-training."""
+
+    name, tasks = "net", ("toy",)
+
+    def __init__(self, epochs: int = 20, lr: float = 0.01, hidden: int = 8, pause: float = 0.0):
+        pass
+
+    def fit(self, train, val, context):
+        import time
+
+        import torch
+
+        from astrozoo.training import fit
+
+        self.network = torch.nn.Sequential(torch.nn.Linear(1, self.hidden), torch.nn.Tanh(),
+                                           torch.nn.Linear(self.hidden, 1))
+        x, y = self._x(train), torch.as_tensor(train.y, dtype=torch.float32)
+        x_val, y_val = self._x(val), torch.as_tensor(val.y, dtype=torch.float32)
+        generator = torch.Generator().manual_seed(context.seed)
+
+        def batches():
+            time.sleep(self.pause)
+            order = torch.randperm(len(x), generator=generator)
+            for i in range(0, len(x), 8):
+                yield x[order[i:i + 8]], y[order[i:i + 8]]
+
+        def loss(batch):
+            return torch.nn.functional.mse_loss(self.network(batch[0]).squeeze(-1), batch[1])
+
+        def validate():
+            return float(torch.nn.functional.mse_loss(self.network(x_val).squeeze(-1), y_val))
+
+        optimizer = torch.optim.Adam(self.network.parameters(), lr=self.lr)
+        self.history = fit(self.network, optimizer, batches=batches, loss=loss, validate=validate,
+                           epochs=self.epochs, context=context, desc=self.name, generators=[generator])
+        self.network.eval()
+        return self
+
+    @staticmethod
+    def _x(split):
+        import torch
+
+        return torch.as_tensor(split.data["columns"]["x"], dtype=torch.float32)[:, None]
+
+    def predict(self, split):
+        import torch
+
+        with torch.no_grad():
+            return self.network(self._x(split)).squeeze(-1).numpy().astype(float)
+
+
 class Oracle(Model):
     """A ceiling: predicts the truth it reads."""
 
@@ -138,6 +192,7 @@ class ToyPlugin:
     def register_models(register):
         register(Mean)
         register(Line)
+        register(Net)
         register(Oracle)
         register("tests_toy_nowhere:Lazy", name="lazy", tasks=("toy",))
 
