@@ -7,12 +7,11 @@ from astrozoo.testing import run_cli
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+def store(workdir, monkeypatch):
+    """astrozoo.testing's workdir (its own MLflow store) with cluster-search alone loaded."""
     monkeypatch.setenv("ASTROZOO_PLUGINS", "cluster-search")
     registry.reset()
-    yield tmp_path
+    yield workdir
     registry.reset()
 
 
