@@ -1,7 +1,9 @@
 """The core's tests run against the toy task of ``toy_plugin.py`` only: for each test module it
 is installed as a plugin would be (an ``astrozoo`` entry point, also seen by subprocesses), and
 ``ASTROZOO_PLUGINS=toy`` keeps any other installed plugin (the built-ins) out. The core's suite
-passes with no task plugin installed (``make test-core``)."""
+passes with no task plugin installed (``make test-core``). A module that still drives a core
+feature through a built-in (slow multi-process training checks) names it in ``PLUGINS`` and
+marks its tests with ``toy_plugin.requires(...)``: they skip where it is not installed."""
 
 from pathlib import Path
 
@@ -25,13 +27,15 @@ def toy_site(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def only_the_toy_task(toy_site):
-    """The toy plugin installed, no other plugin loaded, for every test module of the core."""
+def only_the_toy_task(request, toy_site):
+    """The toy plugin installed, no other plugin loaded (but the module's ``PLUGINS``), for every
+    test module of the core."""
+    extra = getattr(request.module, "PLUGINS", "")
     with pytest.MonkeyPatch.context() as mp:
         for folder in (TESTS, toy_site):
             mp.syspath_prepend(str(folder))
         mp.setenv("PYTHONPATH", f"{toy_site}:{TESTS}:" + __import__("os").environ.get("PYTHONPATH", ""))
-        mp.setenv("ASTROZOO_PLUGINS", "toy")
+        mp.setenv("ASTROZOO_PLUGINS", ",".join(["toy", *filter(None, [extra])]))
         registry.reset()
         yield
     registry.reset()

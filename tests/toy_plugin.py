@@ -202,6 +202,15 @@ class ToyPlugin:
         register(CARDS)
 
 
+def requires(plugin: str):
+    """Skip a test where the plugin ``plugin`` is not installed (a core-only environment)."""
+    import pytest
+    from importlib.metadata import entry_points
+
+    have = any(ep.name == plugin for ep in entry_points(group="astrozoo"))
+    return pytest.mark.skipif(not have, reason=f"needs the {plugin} plugin (not installed)")
+
+
 def load_toy(monkeypatch, *extra):
     """A fresh registry with only the toy plugin (and the built-in metrics) plus ``extra``
     (name, plugin) pairs. Use with the ``fresh_registry`` fixture."""
