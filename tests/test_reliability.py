@@ -2,9 +2,7 @@
 (Bad inputs through the CLI, and the table of docs/reliability.md, are checked as a user meets
 them on halo-mass: plugins/halo-mass/tests/test_bad_inputs.py.)"""
 
-import pytest
-
-from astrozoo.cli import main
+from astrozoo.testing import run_cli
 
 
 def test_disk_full_and_a_store_lost_mid_command_are_one_line(workdir, monkeypatch, capsys):
@@ -16,10 +14,8 @@ def test_disk_full_and_a_store_lost_mid_command_are_one_line(workdir, monkeypatc
         raise OSError(errno.ENOSPC, "No space left on device", "mlruns/1/model.azm")
 
     monkeypatch.setattr(compare, "render", full)
-    with pytest.raises(SystemExit) as done:
-        main(["compare", "toy"])
-    err = capsys.readouterr().err
-    assert done.value.code == 2 and err.strip() == "error: No space left on device: mlruns/1/model.azm"
+    code, _, err = run_cli(["compare", "toy"], capsys)
+    assert code == 2 and err.strip() == "error: No space left on device: mlruns/1/model.azm"
 
     from mlflow.exceptions import MlflowException
 
@@ -27,7 +23,5 @@ def test_disk_full_and_a_store_lost_mid_command_are_one_line(workdir, monkeypatc
         raise MlflowException("API request to http://127.0.0.1:5000 failed with exception\nMax retries exceeded")
 
     monkeypatch.setattr(compare, "render", lost)
-    with pytest.raises(SystemExit) as done:
-        main(["compare", "toy"])
-    err = capsys.readouterr().err
-    assert done.value.code == 2 and len(err.strip().splitlines()) == 1 and "Max retries exceeded" in err
+    code, _, err = run_cli(["compare", "toy"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Max retries exceeded" in err

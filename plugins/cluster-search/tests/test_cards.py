@@ -9,6 +9,7 @@ import pytest
 
 from astrozoo import recipes, registry
 from astrozoo.registry import get_registry
+from astrozoo.testing import run_cli
 
 PAPER_TABLE = {"vit_l16", "spinalnet_vgg", "spinalnet_resnet", "resnet18", "efficientnet", "densenet", "cnn_mlp",
                "alexnet_vgg", "baseline"}
@@ -79,15 +80,13 @@ def test_one_card_adds_a_backbone_from_a_folder_of_ones_own(loaded, tmp_path, mo
     """A card in $ASTROZOO_REGISTRY, no code: listed, resolved to `backbone`, and it trains."""
     import numpy as np
 
-    from astrozoo.cli import main
     from astrozoo.interfaces import FitContext, Split
 
     new_backbone_card(tmp_path)
     monkeypatch.setenv("ASTROZOO_REGISTRY", str(tmp_path))
     registry.reset()  # cards are read when the registry loads
-    with pytest.raises(SystemExit):
-        main(["list", "cluster-search"])
-    assert "cluster-search/regnetx_002" in capsys.readouterr().out
+    code, out, err = run_cli(["list", "cluster-search"], capsys)
+    assert code == 0 and "cluster-search/regnetx_002" in out, err
     recipe = get_registry().resolve("cluster-search", "regnetx_002", "quick",
                              overrides=["params.epochs=2", "params.lr_steps=8", "params.batch_size=12",
                                         "params.pretrained=false"])

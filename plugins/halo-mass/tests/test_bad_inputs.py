@@ -14,9 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from astrozoo.cli import main
 from astrozoo.data import store
-from astrozoo.testing import workdir  # noqa: F401
+from astrozoo.testing import run_cli, workdir  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[3]
 PAGE = ROOT / "docs" / "reliability.md"
@@ -175,13 +174,11 @@ def run_case(command, setup, workdir, monkeypatch, capsys) -> tuple[int, str, st
             env.setenv(key, value)
         before = _files(workdir)
         capsys.readouterr()
-        with pytest.raises(SystemExit) as done:
-            main(list(command))
-        out = capsys.readouterr()
+        code, out, err = run_cli(command, capsys)
         left = sorted(str(p.relative_to(workdir)) for p in _files(workdir) - before)
         runs = _runs(workdir / "mlflow.db")
     behind = ", ".join(left + ([f"{runs} MLflow run(s)"] if runs else [])) or "nothing"
-    return done.value.code, out.out, out.err, behind, extra
+    return code, out, err, behind, extra
 
 
 def test_bad_inputs_are_one_line_exit_2_and_leave_nothing(workdir, monkeypatch, capsys):
