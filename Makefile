@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup run test test-slow reproduce docs clean
+.PHONY: setup run test test-core test-slow reproduce docs clean
 
 setup:
 	@bash scripts/setup.sh
@@ -15,6 +15,10 @@ run: setup
 ## the default test suite (< ~15 min on 2 cores)
 test: setup
 	$(BIN)/python -m pytest -q
+
+## the core's tests with no task plugin installed: a second venv (.venv-core) holds the core only
+test-core:
+	bash scripts/test-core.sh
 
 ## long checks: full-size mocks, statmorph on every galaxy, training to the stated results
 test-slow: setup
@@ -28,4 +32,4 @@ docs: setup
 	$(BIN)/mkdocs build --strict
 
 clean:
-	rm -rf .astrozoo site
+	rm -rf .astrozoo site .venv-core

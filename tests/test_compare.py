@@ -37,10 +37,11 @@ def test_compare_never_averages_unlike_runs(fresh_registry, monkeypatch, workdir
     found = compare.sections("toy")
     assert list(found) == [("toy-data", "quick", ""), ("toy-data", "quick", "data.noise=0.5")]
     plain, noisy = found.values()
-    assert [r.label for r in plain] == ["mean", "mean [params.shift=1.0]", "peek (ceiling)"]
+    # line: the paper's number of its card (tests/toy_cards), no run of ours
+    assert [r.label for r in plain] == ["mean", "mean [params.shift=1.0]", "line", "peek (ceiling)"]
     assert len(plain[0].runs) == 2 and plain[0].seeds == {"0", "1"} and plain[0].metrics["rmse"][1] is not None
     assert plain[1].metrics["rmse"][0] > plain[0].metrics["rmse"][0]  # the shifted mean is worse, not averaged in
-    assert [r.label for r in noisy] == ["mean"] and len(noisy[0].runs) == 1
+    assert [r.label for r in noisy] == ["mean", "line"] and len(noisy[0].runs) == 1
 
     text = compare.render("toy")
     assert "## toy on toy-data [data.noise=0.5], profile quick" in text
@@ -53,4 +54,4 @@ def test_compare_never_averages_unlike_runs(fresh_registry, monkeypatch, workdir
     assert next(r for r in rows if r["model"] == "peek")["ceiling"] == "True"
 
     only = compare.sections("toy", where="params.`params.shift` = '1.0'")
-    assert [r.label for rows in only.values() for r in rows] == ["mean [params.shift=1.0]"]
+    assert [r.label for rows in only.values() for r in rows] == ["mean [params.shift=1.0]", "line"]

@@ -11,18 +11,16 @@ from pathlib import Path
 import pytest
 from test_team_tracking import postgres, team_server  # noqa: F401  (fixtures)
 
-from astrozoo.registry import get_registry
 
 BIN = Path(sys.executable).parent
 SEEDS = range(8)
 
 
 def eight_runs(uri: str) -> float:
-    get_registry().dataset("halo-mass", "mock-tng50")(seed=0).load("train")  # the shared data, made once
     env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "MLFLOW_DISABLE_TELEMETRY": "true", "PYTHONWARNINGS": "ignore"}
     started = time.monotonic()
-    runs = [subprocess.Popen([BIN / "astrozoo", "run", "halo-mass", "--model", "simple", "--seed", str(k),
-                              "--set", "params.n_estimators=10"],
+    runs = [subprocess.Popen([BIN / "astrozoo", "run", "toy", "--model", "line", "--seed", str(k),
+                              "--set", "params.degree=2"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
             for k in SEEDS]
     outputs = [run.communicate(timeout=900) for run in runs]
@@ -35,10 +33,10 @@ def check_eight_finished(uri: str) -> None:
     from mlflow import MlflowClient
 
     client = MlflowClient(uri)
-    experiment = client.get_experiment_by_name("halo-mass")
+    experiment = client.get_experiment_by_name("toy")
     found = client.search_runs([e.experiment_id for e in client.search_experiments()])
     assert {r.info.experiment_id for r in found} == {experiment.experiment_id}
-    assert sorted(r.info.run_name for r in found) == sorted(f"halo-mass/simple/quick/seed{k}" for k in SEEDS)
+    assert sorted(r.info.run_name for r in found) == sorted(f"toy/line/quick/seed{k}" for k in SEEDS)
     assert [r.info.status for r in found] == ["FINISHED"] * len(SEEDS)
     assert all("test_rmse" in r.data.metrics for r in found)
 

@@ -15,6 +15,10 @@ from pathlib import Path
 import mlflow
 import pytest
 
+from toy_plugin import requires
+
+PLUGINS = "halo-mass"  # slow checks of the training loop through the halo-mass GNN and CNN
+
 ASTROZOO = str(Path(sys.executable).parent / "astrozoo")
 KEYS = ("train_loss", "val_loss", "lr")
 
@@ -100,6 +104,7 @@ EPOCHS = 30
 ARGS = ["run", "halo-mass", "--model", "gnn", "--set", f"params.epochs={EPOCHS}"]
 
 
+@requires("halo-mass")
 @pytest.mark.slow  # two CLI runs, three processes: about 3 minutes here
 def test_two_gloo_processes_match_one_within_tolerance(workdir):
     one, two = f"sqlite:///{workdir / 'one.db'}", f"sqlite:///{workdir / 'two.db'}"
@@ -116,6 +121,7 @@ def test_two_gloo_processes_match_one_within_tolerance(workdir):
     assert abs(run.data.metrics["test_rmse"] - reference.data.metrics["test_rmse"]) < 0.03
 
 
+@requires("halo-mass")
 @pytest.mark.slow  # a killed two-process run, then its resume on one process: about 3 minutes here
 def test_killed_ddp_run_resumes_in_the_same_run_on_one_process(workdir):
     uri = f"sqlite:///{workdir / 'store.db'}"
@@ -139,6 +145,7 @@ def test_killed_ddp_run_resumes_in_the_same_run_on_one_process(workdir):
     assert curves(uri, run.info.run_id) == {key: list(range(EPOCHS)) for key in KEYS}  # no step twice
 
 
+@requires("halo-mass")
 @pytest.mark.slow  # ResNet18 on 844 64-px images in two CPU processes: about 6 minutes here
 def test_cnn_on_two_gloo_processes(workdir):
     uri = f"sqlite:///{workdir / 'cnn.db'}"

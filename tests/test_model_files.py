@@ -11,16 +11,9 @@ import mlflow
 import numpy as np
 import pytest
 
-from astrozoo.cli import main
 from astrozoo.data import store
 from astrozoo.interfaces import Model
-
-
-def cli(args, capsys):
-    with pytest.raises(SystemExit) as done:
-        main(args)
-    out = capsys.readouterr()
-    return done.value.code, out.out, out.err
+from astrozoo.testing import run_cli as cli
 
 
 class Evil:
@@ -44,18 +37,16 @@ def crafted(marker: Path) -> list[tuple[str, bytes]]:
 
 @pytest.fixture
 def trained(workdir, capsys):
-    code, out, err = cli(["run", "halo-mass", "--model", "overdensity", "--register", "halo-rf"], capsys)
+    code, out, err = cli(["run", "toy", "--model", "line", "--register", "toy-line"], capsys)
     assert code == 0, err
     run_id = out.split("run id: ")[1].split()[0]
-    columns, attrs = store.read(mlflow.get_run(run_id).data.params["data.info.file"], "catalogue")
-    store.write(workdir / "new.h5", {"catalogue": {k: columns[k] for k in ("galaxy_id", "pos", "log_mstar")}},
-                attrs, {"pos": "Mpc", "log_mstar": "log10(Msun)"})
+    store.write(workdir / "new.h5", {"catalogue": {"id": np.arange(5), "x": np.linspace(0, 1, 5)}})
     artifacts = Path(mlflow.get_run(run_id).info.artifact_uri.removeprefix("file://"))
     return run_id, artifacts / "model"
 
 
 def predict(uri, capsys):
-    return cli(["predict", "halo-mass", "--model-uri", uri, "--input", "new.h5", "--output", "p.csv"], capsys)
+    return cli(["predict", "toy", "--model-uri", uri, "--input", "new.h5", "--output", "p.csv"], capsys)
 
 
 def test_crafted_model_artifacts_run_no_code(trained, workdir, capsys):
@@ -93,19 +84,19 @@ def _replace(azm: bytes, skeleton: bytes) -> bytes:
 def test_registered_model_is_rebuilt_without_mlflows_pickle(trained, workdir, capsys):
     """`astrozoo predict models:/...` never unpickles the python_model.pkl MLflow writes."""
     client = mlflow.MlflowClient()
-    source = client.get_model_version("halo-rf", "1").source
+    source = client.get_model_version("toy-line", "1").source
     location = mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=str(workdir / "peek"))
     assert (Path(location) / "python_model.pkl").exists()
     model_id = source.removeprefix("models:/")
     stored = Path(client.get_logged_model(model_id).artifact_location.removeprefix("file://"))
     marker = workdir / "pwned"
     (stored / "python_model.pkl").write_bytes(crafted(marker)[0][1])
-    code, out, err = predict("models:/halo-rf/1", capsys)
+    code, out, err = predict("models:/toy-line/1", capsys)
     assert code == 0, err
     assert not marker.exists()
     (stored / "artifacts" / "model.azm").write_bytes(_replace((stored / "artifacts" / "model.azm").read_bytes(),
                                                              crafted(marker)[1][1]))
-    code, _, err = predict("models:/halo-rf/1", capsys)
+    code, _, err = predict("models:/toy-line/1", capsys)
     assert code == 2 and "does not load" in err and not marker.exists()
 
 
@@ -114,18 +105,18 @@ def test_a_model_file_must_hold_the_registered_model(tmp_path):
     from astrozoo.modelfile import UnsafeModelFile
     from astrozoo.registry import get_registry
 
-    impostor = get_registry().model("halo-mass", "simple")()
-    impostor.name = "overdensity"
+    impostor = get_registry().model("toy", "mean")()
+    impostor.name = "line"
     path = impostor.save(tmp_path / "m.azm")
-    with pytest.raises(UnsafeModelFile, match="not the model registered as halo-mass/overdensity"):
-        Model.load(path, task="halo-mass")
+    with pytest.raises(UnsafeModelFile, match="not the model registered as toy/line"):
+        Model.load(path, task="toy")
 
 
 def test_predict_checks_the_catalogue_against_the_schema(trained, workdir, capsys):
     run_id, _ = trained
     columns, attrs = store.read("new.h5", "catalogue")
-    store.write(workdir / "flat.h5", {"catalogue": {**columns, "pos": columns["pos"][:, :2]}}, attrs)
-    code, _, err = cli(["predict", "halo-mass", "--model-uri", f"runs:/{run_id}", "--input", "flat.h5",
+    store.write(workdir / "wide.h5", {"catalogue": {**columns, "x": np.stack([columns["x"]] * 2, 1)}}, attrs)
+    code, _, err = cli(["predict", "toy", "--model-uri", f"runs:/{run_id}", "--input", "wide.h5",
                         "--output", "p.csv"], capsys)
-    assert code == 2 and "flat.h5: column catalogue/pos has shape" in err and "expected (N, 3)" in err
+    assert code == 2 and "wide.h5: column catalogue/x has shape (5, 2)" in err and "expected (N,)" in err
     assert not (workdir / "p.csv").exists()

@@ -13,6 +13,7 @@ import pytest
 from astrozoo import hookimpl
 from astrozoo.errors import AstrozooError
 from astrozoo.interfaces import Task
+from astrozoo.testing import run_cli
 from toy_plugin import Mean, ToyData, load_toy
 
 
@@ -37,15 +38,6 @@ def test_cards_that_disagree_or_name_nobody_are_problems(fresh_registry, monkeyp
     text = "\n".join(reg.problems)
     assert "mean.toml: says task='toy', model='median' but lies at toy/mean.toml" in text
     assert "ghost.toml: no plugin registers model 'ghost' for task 'toy'" in text
-
-
-def run_cli(args, capsys):
-    from astrozoo.cli import main
-
-    with pytest.raises(SystemExit) as info:
-        main(args)
-    out = capsys.readouterr()
-    return info.value.code, out.out, out.err
 
 
 @pytest.mark.parametrize("card, message", [

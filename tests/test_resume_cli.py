@@ -12,7 +12,7 @@ import mlflow
 
 ASTROZOO = str(Path(sys.executable).parent / "astrozoo")
 EPOCHS = 40
-ARGS = ["run", "halo-mass", "--model", "gnn", "--set", f"params.epochs={EPOCHS}"]
+ARGS = ["run", "toy", "--model", "net", "--set", f"params.epochs={EPOCHS}", "--set", "params.pause=0.1"]
 
 
 def test_killed_run_resumes_in_the_same_mlflow_run(workdir):

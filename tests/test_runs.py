@@ -5,17 +5,9 @@ import socket
 import subprocess
 
 import mlflow
-import pytest
 
 from astrozoo import tracking
-from astrozoo.cli import main
-
-
-def cli(args, capsys):
-    with pytest.raises(SystemExit) as done:
-        main(args)
-    out = capsys.readouterr()
-    return done.value.code, out.out, out.err
+from astrozoo.testing import run_cli as cli
 
 
 def dead_pid() -> int:
@@ -27,7 +19,7 @@ def dead_pid() -> int:
 def running(name, host=None, pid=None, start=""):
     """A RUNNING run as a process that ran it would have left it."""
     client = mlflow.MlflowClient()
-    experiment = tracking._experiment(tracking._mlflow(), "halo-mass")
+    experiment = tracking._experiment(tracking._mlflow(), "toy")
     run = client.create_run(experiment, run_name=name, tags={
         "astrozoo.host": host or socket.gethostname(), "astrozoo.pid": str(pid or dead_pid()),
         "astrozoo.pid_start": start})
@@ -53,14 +45,14 @@ def test_runs_of_dead_processes_are_marked_killed(workdir, capsys):
 
 def test_the_next_run_marks_dead_runs_killed(workdir, capsys):
     dead = running("dead")
-    code, _, err = cli(["run", "halo-mass", "--model", "simple", "--set", "params.n_estimators=5"], capsys)
+    code, _, err = cli(["run", "toy", "--model", "line"], capsys)
     assert code == 0, err
     assert status(dead) == "KILLED"
 
 
 def test_gc_removes_checkpoints_of_finished_runs_only(workdir, capsys):
     client = mlflow.MlflowClient()
-    experiment = tracking._experiment(tracking._mlflow(), "halo-mass")
+    experiment = tracking._experiment(tracking._mlflow(), "toy")
     finished = client.create_run(experiment).info.run_id
     client.set_terminated(finished, "FINISHED")
     killed = client.create_run(experiment).info.run_id
@@ -77,7 +69,7 @@ def test_gc_removes_checkpoints_of_finished_runs_only(workdir, capsys):
 
 
 def test_resume_reopens_only_a_matching_run(workdir, capsys):
-    args = ["run", "halo-mass", "--model", "simple", "--set", "params.n_estimators=5"]
+    args = ["run", "toy", "--model", "line"]
     code, out, err = cli(args, capsys)
     assert code == 0, err
     run_id = out.split("run id: ")[1].split()[0]
@@ -85,8 +77,8 @@ def test_resume_reopens_only_a_matching_run(workdir, capsys):
     assert tags["astrozoo.pid"] and tags["astrozoo.host"] == socket.gethostname()
     mlflow.MlflowClient().set_terminated(run_id, "KILLED")
 
-    code, out, err = cli(["run", "halo-mass", "--model", "simple", "--set", "params.n_estimators=6", "--resume"], capsys)
-    assert code == 2 and f"--resume: run {run_id} (halo-mass/simple/quick/seed0) was made with another recipe" in err
+    code, out, err = cli(["run", "toy", "--model", "line", "--set", "params.degree=2", "--resume"], capsys)
+    assert code == 2 and f"--resume: run {run_id} (toy/line/quick/seed0) was made with another recipe" in err
     assert len(err.strip().splitlines()) == 1
     mlflow.MlflowClient().set_tag(run_id, "astrozoo.code", "0123456789ab/astrozoo-0.0.1")
     code, out, err = cli(args + ["--resume"], capsys)
@@ -95,7 +87,7 @@ def test_resume_reopens_only_a_matching_run(workdir, capsys):
     code, out, err = cli(args + ["--resume"], capsys)
     assert code == 0, err
     assert f"run id: {run_id}" in out and status(run_id) == "FINISHED"
-    assert len(mlflow.search_runs(experiment_names=["halo-mass"])) == 1  # nothing else was created
+    assert len(mlflow.search_runs(experiment_names=["toy"])) == 1  # nothing else was created
 
 
 def test_a_run_on_a_users_file_is_tagged_with_that_file(workdir, capsys):
@@ -103,14 +95,14 @@ def test_a_run_on_a_users_file_is_tagged_with_that_file(workdir, capsys):
 
     from astrozoo.data import store
 
-    code, _, err = cli(["data", "generate", "halo-mass", "--seed", "3", "-o", "mine.h5"], capsys)
+    code, _, err = cli(["data", "generate", "toy", "--seed", "3", "-o", "mine.h5"], capsys)
     assert code == 0, err
-    args = ["run", "halo-mass", "--model", "gnn", "--set", "data.path=mine.h5", "--set", "params.epochs=2"]
+    args = ["run", "toy", "--model", "line", "--set", "data.path=mine.h5"]
     code, out, err = cli(args, capsys)
     assert code == 0, err
     run_id = out.split("run id: ")[1].split()[0]
     tags = mlflow.get_run(run_id).data.tags
-    assert tags["astrozoo.dataset"] == "file" and tags["astrozoo.dataset.reader"] == "mock-tng50"
+    assert tags["astrozoo.dataset"] == "file" and tags["astrozoo.dataset.reader"] == "toy-data"
     assert tags["astrozoo.data.path"] == str(workdir / "mine.h5")
     assert tags["astrozoo.data.sha256"] == hashlib.sha256((workdir / "mine.h5").read_bytes()).hexdigest()
     assert tags["astrozoo.provenance"] == store.read_attrs("mine.h5")["provenance"] == "mock"  # the file says so
@@ -118,7 +110,6 @@ def test_a_run_on_a_users_file_is_tagged_with_that_file(workdir, capsys):
     # the file changes under a killed run: --resume refuses it
     mlflow.MlflowClient().set_terminated(run_id, "KILLED")
     columns, attrs = store.read("mine.h5", "catalogue")
-    store.write("mine.h5", {"catalogue": columns}, {**attrs, "note": "edited"},
-                {"pos": "Mpc", "log_mstar": "log10(Msun)", "log_mhalo": "log10(Msun)"})
+    store.write("mine.h5", {"catalogue": columns}, {**attrs, "note": "edited"})
     code, _, err = cli(args + ["--resume"], capsys)
     assert code == 2 and "was made with another data" in err

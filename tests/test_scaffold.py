@@ -14,49 +14,48 @@ import numpy as np
 import pytest
 
 from astrozoo import scaffold
-from astrozoo.cli import main
 from astrozoo.interfaces import FitContext, Task
 from astrozoo.registry import Registry, get_registry
+from astrozoo.testing import run_cli
 
 BIN = Path(sys.executable).parent
+NAME = f"scaffold-test-{os.getpid()}"  # unique: other test sessions may share the venv
 
 
 def cli(args, capsys):
-    with pytest.raises(SystemExit) as done:
-        main(args)
-    out = capsys.readouterr()
-    return done.value.code, out.out, out.err
+    return run_cli(args, capsys)
 
 
 def sh(*args, **kwargs):
-    env = {**os.environ, "PYTHONWARNINGS": "ignore", "MLFLOW_DISABLE_TELEMETRY": "true"}
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "MLFLOW_DISABLE_TELEMETRY": "true",
+           "ASTROZOO_PLUGINS": f"toy,{NAME}"}
     return subprocess.run([str(a) for a in args], capture_output=True, text=True, env=env, **kwargs)
 
 
 def test_new_plugin_installs_lists_and_runs(workdir, capsys):
-    name = f"scaffold-test-{os.getpid()}"  # unique: other test sessions may share the venv
+    name = NAME
     folder = workdir / f"astrozoo-{name}"
-    code, out, err = cli(["new-plugin", name, "--task", "halo-mass", "--output", str(folder)], capsys)
+    code, out, err = cli(["new-plugin", name, "--task", "toy", "--output", str(folder)], capsys)
     assert code == 0, err
-    assert f"astrozoo run halo-mass --model {name}" in out
-    assert (folder / "src" / f"astrozoo_{name.replace('-', '_')}" / "recipes" / "halo-mass" / f"{name}.toml").is_file()
+    assert f"astrozoo run toy --model {name}" in out
+    assert (folder / "src" / f"astrozoo_{name.replace('-', '_')}" / "recipes" / "toy" / f"{name}.toml").is_file()
 
     pip = [sys.executable, "-m", "pip", "install", "-q", "--no-build-isolation", "--no-deps", "-e", folder]
     installed = sh(*pip)
     assert installed.returncode == 0, installed.stderr
     try:
         listed = sh(BIN / "astrozoo", "list", "scaffold*")
-        assert f"halo-mass/{name}" in listed.stdout, listed.stderr
+        assert f"toy/{name}" in listed.stdout, listed.stderr
         plugins = sh(BIN / "astrozoo", "plugins")
         assert f"{name}  [astrozoo-{name} 0.1.0]  ok" in plugins.stdout
         assert "register_models, register_recipes" in plugins.stdout
 
-        ran = sh(BIN / "astrozoo", "run", "halo-mass", "--model", name)
+        ran = sh(BIN / "astrozoo", "run", "toy", "--model", name, "--set", "params.features=['x']")
         assert ran.returncode == 0, ran.stderr
         assert "rmse" in ran.stdout and "coverage_68" in ran.stdout  # the template model has an uncertainty
         run_id = ran.stdout.split("run id: ")[1].split()[0]
         params = mlflow.MlflowClient(os.environ["MLFLOW_TRACKING_URI"]).get_run(run_id).data.params
-        assert params["params.features"] == "['log_mstar', 'delta_g']"  # from the plugin's own card
+        assert params["params.alpha"] == "1.0"  # from the plugin's own card
 
         tested = sh(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", folder / "tests", cwd=folder)
         assert tested.returncode == 0, tested.stdout + tested.stderr
@@ -80,7 +79,7 @@ def uncommented(source: str) -> str:
 
 
 def test_the_commented_examples_run_when_uncommented(tmp_path, monkeypatch):
-    folder = scaffold.create("toy", task="halo-mass", output=tmp_path / "astrozoo-toy")
+    folder = scaffold.create("toy", task="toy", output=tmp_path / "astrozoo-toy")
     source = folder / "src" / "astrozoo_toy"
     plugin_file = source / "plugin.py"
     plugin_file.write_text(uncommented(plugin_file.read_text()))
@@ -97,7 +96,7 @@ def test_the_commented_examples_run_when_uncommented(tmp_path, monkeypatch):
     task = registry.task("toy")
     data = registry.dataset("toy", task.default_dataset)()
     train, val, test = (data.load(s) for s in ("train", "val", "test"))
-    model = registry.models[("halo-mass", "toy")][0].load()(features=["x"]).fit(train, val, FitContext())
+    model = registry.models[("toy", "toy")][0].load()(features=["x"]).fit(train, val, FitContext())
     prediction = model.predict(test)
     assert registry.metric("max_abs_error")(test.y, prediction) < 0.5
     assert np.sqrt(np.mean((prediction - test.y) ** 2)) < 0.15  # the noise is 0.1
@@ -129,7 +128,7 @@ def test_a_classification_task_gets_a_classifier(tmp_path, fresh_registry, monke
 
 @pytest.mark.parametrize("args, message", [
     (["new-plugin", "My_Plugin"], "plugin name 'My_Plugin': use lower-case letters"),
-    (["new-plugin", "ok", "--task", "halo-mas"], "did you mean 'halo-mass'?"),
+    (["new-plugin", "ok", "--task", "tyo"], "did you mean 'toy'?"),
     (["new-plugin", "ok", "--model", "9lives"], "model name '9lives'"),
 ])
 def test_new_plugin_errors_are_one_line(args, message, workdir, capsys):
@@ -140,7 +139,7 @@ def test_new_plugin_errors_are_one_line(args, message, workdir, capsys):
 def test_new_plugin_refuses_a_folder_in_use(workdir, capsys):
     (workdir / "busy").mkdir()
     (workdir / "busy" / "x").write_text("mine")
-    code, _, err = cli(["new-plugin", "ok", "--output", "busy"], capsys)
+    code, _, err = cli(["new-plugin", "ok", "--task", "toy", "--output", "busy"], capsys)
     assert code == 2 and "already exists and is not empty" in err
 
 

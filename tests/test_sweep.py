@@ -15,6 +15,10 @@ from astrozoo.errors import AstrozooError
 from astrozoo.sweep import space
 from test_team_tracking import postgres  # noqa: F401  (a PostgreSQL on 127.0.0.1, as a fixture)
 
+from toy_plugin import requires
+
+PLUGINS = "halo-mass"  # slow checks of the training loop through the halo-mass GNN and CNN
+
 ASTROZOO = str(Path(sys.executable).parent / "astrozoo")
 CARD = (Path(__file__).parents[1] / "registry" / "halo-mass" / "gnn.toml").read_text()
 
@@ -54,6 +58,7 @@ def check(workdir, out, storage, trials=6):
     assert "best card:" in out
 
 
+@requires("halo-mass")
 @pytest.mark.slow  # six trainings in two worker processes: about 80 CPU-s, 4 min on this shared machine
 def test_sweep_six_trials_two_workers_sqlite(workdir):
     out = sweep(workdir, None)
@@ -71,6 +76,7 @@ def test_sweep_table_is_checked_against_the_params(tmp_path):
             space(card)
 
 
+@requires("halo-mass")
 @pytest.mark.slow  # PostgreSQL started here on 127.0.0.1 (the fixture of test_team_tracking.py)
 def test_sweep_six_trials_two_workers_postgresql(postgres, workdir):
     out = sweep(workdir, postgres)

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 
-from astrozoo.registry import get_registry
 
 BIN = Path(sys.executable).parent
 SEEDS = range(4)
@@ -128,11 +127,10 @@ def team_server(postgres, workdir):
 @pytest.mark.slow  # 2-5 min on 2 cores: two servers start, four trainings share the CPU
 def test_four_concurrent_runs_log_to_a_postgres_backed_server(team_server, workdir):
     url, artifacts = team_server
-    get_registry().dataset("halo-mass", "mock-tng50")(seed=0).load("train")  # the shared data, made once
     env = {**os.environ, "MLFLOW_TRACKING_URI": url, "MLFLOW_DISABLE_TELEMETRY": "true", "PYTHONWARNINGS": "ignore"}
     started = time.monotonic()
-    runs = [subprocess.Popen([BIN / "astrozoo", "run", "halo-mass", "--model", "overdensity", "--seed", str(k)]
-                             + (["--register", "team-overdensity"] if k == 0 else []),
+    runs = [subprocess.Popen([BIN / "astrozoo", "run", "toy", "--model", "line", "--seed", str(k)]
+                             + (["--register", "team-line"] if k == 0 else []),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
             for k in SEEDS]
     outputs = [run.communicate(timeout=600) for run in runs]
@@ -144,12 +142,12 @@ def test_four_concurrent_runs_log_to_a_postgres_backed_server(team_server, workd
     from mlflow import MlflowClient
 
     client = MlflowClient(url)
-    experiment = client.get_experiment_by_name("halo-mass")
+    experiment = client.get_experiment_by_name("toy")
     everywhere = [e.experiment_id for e in client.search_experiments()]
     found = client.search_runs(everywhere)
     assert {r.info.experiment_id for r in found} == {experiment.experiment_id}  # none in "Default"
     names = sorted(r.info.run_name for r in found)
-    assert names == [f"halo-mass/overdensity/quick/seed{k}" for k in SEEDS]
+    assert names == [f"toy/line/quick/seed{k}" for k in SEEDS]
     for run in found:
         assert run.info.status == "FINISHED"
         assert {"test_rmse", "test_mae", "test_nmad"} <= set(run.data.metrics)
@@ -158,4 +156,4 @@ def test_four_concurrent_runs_log_to_a_postgres_backed_server(team_server, workd
     # the artifacts went through the server into its artifact folder, not into ./mlruns
     assert len(list(artifacts.rglob("model.azm"))) >= len(SEEDS)
     assert not (workdir / "mlruns").exists()
-    assert client.get_model_version("team-overdensity", "1").status == "READY"
+    assert client.get_model_version("team-line", "1").status == "READY"

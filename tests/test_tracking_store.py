@@ -4,7 +4,7 @@ each process tries to create and migrate the schema)."""
 import subprocess
 import sys
 
-SCRIPT = "from astrozoo import tracking; m = tracking._mlflow(); print(tracking._experiment(m, 'halo-mass'))"
+SCRIPT = "from astrozoo import tracking; m = tracking._mlflow(); print(tracking._experiment(m, 'toy'))"
 
 
 def test_concurrent_first_runs_create_one_store(workdir):

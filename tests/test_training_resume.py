@@ -14,6 +14,10 @@ from pathlib import Path
 import mlflow
 import pytest
 
+from toy_plugin import requires
+
+PLUGINS = "halo-mass"  # slow checks of the training loop through the halo-mass GNN and CNN
+
 ASTROZOO = str(Path(sys.executable).parent / "astrozoo")
 EPOCHS = 12
 ARGS = ["run", "halo-mass", "--model", "gnn", "--set", f"params.epochs={EPOCHS}"]
@@ -36,6 +40,7 @@ def astrozoo(args, cwd, uri, **kwargs):
     return subprocess.run([ASTROZOO, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600, **kwargs)
 
 
+@requires("halo-mass")
 @pytest.mark.slow  # three CLI processes: about 70 CPU-s, 3.5 min on this shared machine
 def test_killed_run_resumes_from_another_folder_identical_to_a_twin(workdir):
     folders = {name: workdir / name for name in ("first", "second", "twin")}

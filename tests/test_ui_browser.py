@@ -1,5 +1,5 @@
 """Browsing runs as a person does: a real run, `astrozoo ui`, and the MLflow UI in headless
-Chromium showing the halo-mass experiment, the run and its metrics; then the UI stops cleanly.
+Chromium showing the toy task's experiment, the run and its metrics; then the UI stops cleanly.
 
 Needs Debian's chromium + chromium-driver and selenium (scripts/ci-deps.sh installs them). Without
 them the test is skipped with the reason — except in CI (CI=true), where it fails instead.
@@ -25,8 +25,8 @@ from astrozoo.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "test-artifacts"
 BIN = Path(sys.executable).parent
-RUN_NAME = "halo-mass/overdensity/quick/seed0"
-COMPARISON = ("test_rmse", "test_mae", "test_nmad")
+RUN_NAME = "toy/line/quick/seed0"
+COMPARISON = ("test_rmse", "test_mae")
 # chromium never leaves the machine: every host name but 127.0.0.1 fails to resolve
 CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                   "--window-size=1600,900", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
@@ -85,12 +85,12 @@ def test_mlflow_ui_shows_the_run_and_its_metrics(browser, workdir, capsys, monke
 
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
     with pytest.raises(SystemExit) as done:
-        main(["run", "halo-mass", "--model", "overdensity"])
+        main(["run", "toy", "--model", "line"])
     out = capsys.readouterr().out
     assert done.value.code == 0, out
     run_id = out.split("run id: ")[1].split()[0]
     metrics = mlflow.get_run(run_id).data.metrics
-    experiment = mlflow.get_experiment_by_name("halo-mass").experiment_id
+    experiment = mlflow.get_experiment_by_name("toy").experiment_id
     assert set(COMPARISON) <= set(metrics)
 
     port = free_port()
@@ -125,7 +125,7 @@ def test_mlflow_ui_shows_the_run_and_its_metrics(browser, workdir, capsys, monke
                                json.dumps(state))
         browser.get(f"{base}#/experiments/{experiment}/runs")
         browser.refresh()
-        table = wait_for_text(browser, ["Model registry", "halo-mass", RUN_NAME, *COMPARISON, "mock"])
+        table = wait_for_text(browser, ["Model registry", "toy", RUN_NAME, *COMPARISON, "mock"])
         browser.save_screenshot(str(SHOTS / "mlflow-ui-runs.png"))
         assert repr(metrics["test_rmse"])[:6] in table
 
@@ -153,6 +153,6 @@ def test_the_comparison_columns_exist_for_regression_and_classification():
     from astrozoo.registry import get_registry
 
     registry = get_registry()
-    assert {"rmse", "mae", "nmad"} <= set(registry.task("halo-mass").metrics)
+    assert {"rmse", "mae"} <= set(registry.task("toy").metrics)
     for name in ("accuracy", "f1", "roc_auc"):
         assert registry.metric(name).kind == "classification" and registry.metric(name).higher_is_better

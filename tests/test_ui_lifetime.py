@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from astrozoo.cli import main
+from astrozoo.testing import run_cli
 
 ASTROZOO = str(Path(sys.executable).parent / "astrozoo")
 
@@ -32,10 +32,8 @@ def test_beyond_loopback_is_warned(workdir, capsys):
         busy.bind(("0.0.0.0", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        with pytest.raises(SystemExit) as done:
-            main(["ui", "--host", "0.0.0.0", "--port", str(port)])
-    err = capsys.readouterr().err
-    assert done.value.code == 2
+        code, _, err = run_cli(["ui", "--host", "0.0.0.0", "--port", str(port)], capsys)
+    assert code == 2
     assert "warning: --host 0.0.0.0 serves the MLflow UI beyond this machine" in err
     assert f"port {port} on 0.0.0.0 is in use" in err
 

@@ -107,15 +107,16 @@ def _overrides(text: str) -> list[str]:
         return text.split()
 
 
-def collect(task_name: str, profile: str | None = None, dataset: str | None = None) -> dict:
+def by_model(rows: list[Row], prefer: str | None = None) -> dict:
     """{model: {'runs': [run ids], 'seeds': n, 'provenance': p, metric: (mean, std)}} — for the
-    tasks' own tables: per model one group (on ``dataset`` if given, else preferably on the task's
-    default dataset), the one run with the card's recipe (no ``--set``) if there is one, else the
-    newest."""
+    tasks' own tables, from the rows ``compare`` collected: per model one group (preferably on
+    the dataset ``prefer``), the one run with the card's recipe (no ``--set``) if there is one,
+    else the newest. Rows without runs (a paper's model nobody ran) are left out."""
     table = {}
-    default = get_registry().task(task_name).default_dataset
-    for row in groups(task_name, profile, dataset):
-        rank = (row.dataset == default, not (row.overrides or row.data_overrides), row.runs[0].info.start_time)
+    for row in rows:
+        if not row.runs:
+            continue
+        rank = (row.dataset == prefer, not (row.overrides or row.data_overrides), row.runs[0].info.start_time)
         if row.model in table and table[row.model]["_rank"] >= rank:
             continue
         table[row.model] = {"runs": [r.info.run_id for r in row.runs], "seeds": len(row.runs),
@@ -125,18 +126,25 @@ def collect(task_name: str, profile: str | None = None, dataset: str | None = No
     return table
 
 
+def collect(task_name: str, profile: str | None = None, dataset: str | None = None) -> dict:
+    """:func:`by_model` over the task's finished runs (on ``dataset`` if given, else preferably
+    on the task's default dataset)."""
+    return by_model(groups(task_name, profile, dataset), get_registry().task(task_name).default_dataset)
+
+
 def paper_numbers(task_name: str) -> dict[str, dict[str, float]]:
     return {r.model: r.paper.get("metrics", {}) for r in get_registry().recipes(task_name)
             if r.paper.get("metrics")}
 
 
 def sections(task_name: str, profile: str | None = None, dataset: str | None = None,
-             where: str | None = None) -> dict[tuple[str, str, str], list[Row]]:
-    """(dataset, profile, data overrides) → its rows, real models best first, then ceilings."""
+             where: str | None = None, rows: list[Row] | None = None) -> dict[tuple[str, str, str], list[Row]]:
+    """(dataset, profile, data overrides) → its rows (``rows``, else :func:`groups`), real models
+    best first, then ceilings."""
     task = get_registry().task(task_name)
     higher = get_registry().metric(task.primary_metric).higher_is_better
     out: dict[tuple, list[Row]] = defaultdict(list)
-    for row in groups(task_name, profile, dataset, where):
+    for row in groups(task_name, profile, dataset, where) if rows is None else rows:
         out[row.section].append(row)
     if not out:  # no runs yet: the paper's numbers alone, for the data the cards reproduce
         out[(dataset or task.default_dataset, profile or "quick", "")] = []
@@ -185,7 +193,8 @@ def export_figures(task_name: str, dest, profile: str | None = None, dataset: st
 
 def render(task_name: str, fmt: str = "markdown", profile: str | None = None, dataset: str | None = None,
            where: str | None = None) -> str:
-    found = sections(task_name, profile, dataset, where)
+    collected = groups(task_name, profile, dataset, where)  # the runs, read once
+    found = sections(task_name, profile, dataset, where, collected)
     paper = paper_numbers(task_name)
     names = metric_names(task_name, [r for rows in found.values() for r in rows])
     if fmt == "csv":
@@ -212,7 +221,7 @@ def render(task_name: str, fmt: str = "markdown", profile: str | None = None, da
               "mock data and are not results on real data. `--format csv` lists every run id."]
     task = get_registry().task(task_name)
     if task.tables is not None:  # the task's own tables of another shape (e.g. network × band)
-        lines += ["", task.tables(profile, dataset).rstrip()]
+        lines += ["", task.tables(collected, profile, dataset).rstrip()]
     return "\n".join(lines) + "\n"
 
 

@@ -54,9 +54,10 @@ class Task:
     y_pred}}``. Its names take the place of registered metrics of the same name in ``metrics``,
     and every name it returns is logged as ``test_<name>``.
 
-    ``tables(profile, dataset)`` (optional) returns more markdown that ``astrozoo compare``
+    ``tables(rows, profile, dataset)`` (optional) returns more markdown that ``astrozoo compare``
     prints after the model × metric table: a paper's table with another shape (per band, per
-    merger stage), built from the MLflow runs.
+    merger stage), built from ``rows``, the comparable groups of runs ``compare`` read once
+    (:class:`astrozoo.compare.Row`; :func:`astrozoo.compare.by_model` picks one per model).
 
     ``inputs`` names what the task's splits offer a model (documentation and contract checks);
     ``truth`` names what a model may NOT read when it predicts: the target column and a mock's
@@ -73,7 +74,7 @@ class Task:
     description: str = ""
     report: Callable[["RunResult", Path], list[Path]] | None = None
     evaluate: Callable[[dict, dict], dict[str, float]] | None = None
-    tables: Callable[[str | None, str | None], str] | None = None
+    tables: Callable[[list, str | None, str | None], str] | None = None
     inputs: tuple[str, ...] = ()
     truth: tuple[str, ...] = ()
 

@@ -158,7 +158,7 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
     data = dataset_cls(**recipe.data)
     splits = {name: data.load(name) for name in SPLITS}
     info = data.info()
-    _seed(seed)  # a model may draw its initial weights when it is built
+    seed_everything(seed)  # a model may draw its initial weights when it is built
     model = model_cls(**recipe.params)
     tags = {"task": task_name, "model": model_name, "dataset": dataset_name, "provenance": provenance,
             "profile": profile, "seed": seed, "device": device, "fold": fold, **prints,
@@ -175,7 +175,7 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
         log_data_inputs(tracker, dataset_cls.name, recipe.data, info, splits)
         tracker.log_params({f"data.info.{k}": v for k, v in info.items()})
 
-        _seed(seed)
+        seed_everything(seed)
         run_id, resumed = tracker.run_id, resume_id is not None
         if distributed:  # every rank checkpoints and resumes in rank 0's run
             run_id, resumed = training.fabric_for(context).broadcast((run_id, resumed))
@@ -306,7 +306,9 @@ class _Silent:
         return lambda *args, **kwargs: None
 
 
-def _seed(seed: int) -> None:
+def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and (when installed) torch's global random states: the one seeding
+    function (runs, contract checks)."""
     import random
 
     random.seed(seed)

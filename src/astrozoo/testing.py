@@ -28,6 +28,7 @@ from astrozoo.api import parameters
 from astrozoo.interfaces import PROVENANCES, Dataset, FitContext, Model, Split, TruthAccessError
 from astrozoo.errors import AstrozooError
 from astrozoo.registry import get_registry
+from astrozoo.runner import seed_everything
 
 SPLITS = ("train", "val", "test")
 
@@ -105,18 +106,6 @@ def check_model(task: str, model, *, params: dict | None = None, data: dict | No
     return {"model": fitted, "predictions": predicted, "splits": (train, val, test)}
 
 
-def _seed(seed: int) -> None:
-    import random
-
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    try:
-        import torch
-    except ImportError:
-        return
-    torch.manual_seed(seed)
-
-
 def _shown(split: Split, task, cls, name: str) -> Split:
     """The split as the runner hands it to ``predict``."""
     return split if cls.needs_truth else split.for_prediction(task.truth, f"model {name!r}")
@@ -132,7 +121,7 @@ def _predict(model: Model, split: Split, where: str, method=None) -> np.ndarray 
 
 
 def _fit_predict(cls, kwargs, train, val, test, task, seed, checkpoints, where):
-    _seed(seed)
+    seed_everything(seed)
     try:
         model = cls(**kwargs)
     except TypeError as exc:

@@ -59,12 +59,6 @@ def select_device(requested: str = "auto") -> torch.device:
     return torch.device(requested)
 
 
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
 def to_device(batch, device: torch.device):
     """Move tensors (also inside tuples, lists, dicts and PyG batches) to ``device``."""
     if isinstance(batch, (tuple, list)):

@@ -192,12 +192,12 @@ class ImageClassifier(Model):
                  weight_decay: float = 0.0, flips: bool = True, max_rotation: float = 0.0, jitter: int = 0,
                  rot90: bool = False, patience: int = 0, plateau_patience: int = 0, plateau_factor: float = 0.75,
                  monitor: str = "loss", channels: list | None = None, precise_bn: int = 0):
-        super().__init__(**{k: v for k, v in locals().items() if k not in ("self", "__class__")})
-        self.p = dict(self.params)
+        """The parameters are declared here once; :class:`Model` binds each to an attribute of
+        its name (``self.lr``) and reads them back with ``get_params``."""
 
     # -- what subclasses may change ----------------------------------------------------------
     def build_network(self, in_chans: int, n_outputs: int, image_size: int) -> torch.nn.Module:
-        return create_backbone(self.p["backbone"], self.p["pretrained"], self.p["weights_file"],
+        return create_backbone(self.backbone, self.pretrained, self.weights_file,
                                in_chans=in_chans, num_classes=n_outputs)
 
     def before_training(self, optimizer, batches, loss, context: FitContext) -> None:
@@ -207,15 +207,14 @@ class ImageClassifier(Model):
     # -- the Model contract --------------------------------------------------------------------
     def _inputs(self, split: Split) -> torch.Tensor:
         images = images_of(split)
-        if self.p["channels"] is not None:
-            images = images[:, list(self.p["channels"])]
+        if self.channels is not None:
+            images = images[:, list(self.channels)]
         return torch.from_numpy(self.standardizer(images))
 
     def fit(self, train: Split, val: Split, context: FitContext) -> "ImageClassifier":
-        p = self.p
         raw = images_of(train)
-        if p["channels"] is not None:
-            raw = raw[:, list(p["channels"])]
+        if self.channels is not None:
+            raw = raw[:, list(self.channels)]
         self.standardizer = Standardizer().fit(raw)
         self.n_classes = int(max(train.y.max(), val.y.max())) + 1
         n_out = 1 if self.n_classes == 2 else self.n_classes
@@ -223,33 +222,33 @@ class ImageClassifier(Model):
         device = torch.device(context.device)
         x_train, y_train = self._inputs(train).to(device), torch.as_tensor(train.y).to(device)
         x_val, y_val = self._inputs(val).to(device), torch.as_tensor(val.y).to(device)
-        optimizer = make_optimizer(p["optimizer"], self.network.parameters(), p["lr"], p["weight_decay"])
+        optimizer = make_optimizer(self.optimizer, self.network.parameters(), self.lr, self.weight_decay)
         generator = torch.Generator().manual_seed(context.seed)
 
         def batches():
             order = torch.randperm(len(x_train), generator=generator)
-            for i in range(0, len(order), p["batch_size"]):
-                idx = order[i:i + p["batch_size"]].to(device)
-                yield augment(x_train[idx], p["flips"], p["max_rotation"], p["jitter"], p["rot90"]), y_train[idx]
+            for i in range(0, len(order), self.batch_size):
+                idx = order[i:i + self.batch_size].to(device)
+                yield augment(x_train[idx], self.flips, self.max_rotation, self.jitter, self.rot90), y_train[idx]
 
         calibration = x_train[torch.randperm(len(x_train), generator=torch.Generator().manual_seed(0))
-                              [:p["precise_bn"]].to(device)] if p["precise_bn"] else None
+                              [:self.precise_bn].to(device)] if self.precise_bn else None
 
         def validate():
             if calibration is not None:
                 recalibrate_batchnorm(self.network, calibration)
             logits = torch.cat([self.network(x_val[i:i + 256]) for i in range(0, len(x_val), 256)])
-            if p["monitor"] == "accuracy":  # the error rate: lowest at the best accuracy, and plottable on a log axis
+            if self.monitor == "accuracy":  # the error rate: lowest at the best accuracy, and plottable on a log axis
                 return 1.0 - float((self._labels(logits) == y_val).float().mean())
             return float(self._loss(logits, y_val))
 
         def loss(batch):
             return self._loss(self.network(batch[0]), batch[1])
 
-        callbacks = [PlateauLR(p["plateau_factor"], p["plateau_patience"])] if p["plateau_patience"] else []
+        callbacks = [PlateauLR(self.plateau_factor, self.plateau_patience)] if self.plateau_patience else []
         self.before_training(optimizer, batches, loss, context)
         self.history = fit(self.network, optimizer, batches=batches, loss=loss, validate=validate,
-                           epochs=p["epochs"], context=context, patience=p["patience"] or None,
+                           epochs=self.epochs, context=context, patience=self.patience or None,
                            callbacks=callbacks, desc=f"{self.name}", generators=[generator])
         self.network.to("cpu").eval()
         return self

@@ -1,6 +1,6 @@
 import pytest
 
-from astrozoo.testing import one_thread  # noqa: F401  (autouse)
+from astrozoo.testing import one_thread, workdir  # noqa: F401  (one_thread: autouse)
 
 
 @pytest.fixture

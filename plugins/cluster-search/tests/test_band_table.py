@@ -7,12 +7,11 @@ from astrozoo.testing import run_cli
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+def store(workdir, monkeypatch):
+    """astrozoo.testing's workdir (its own MLflow store) with cluster-search alone loaded."""
     monkeypatch.setenv("ASTROZOO_PLUGINS", "cluster-search")
     registry.reset()
-    yield tmp_path
+    yield workdir
     registry.reset()
 
 
@@ -64,3 +63,10 @@ def test_the_separate_table_command_is_gone(monkeypatch, capsys):
         assert run_cli(["cluster-search-table"], capsys)[0] != 0
     finally:
         registry.reset()
+
+
+def test_compare_reads_the_papers_numbers_of_one_band(store, capsys):
+    ir = compare(["--dataset", "mock-ir"], capsys)
+    microwave = compare(["--dataset", "mock-microwave"], capsys)
+    first_row = lambda table: next(line for line in table.splitlines() if line.startswith("| resnet18 |"))  # noqa: E731
+    assert "(0.568)" in first_row(ir) and "(0.892)" in first_row(microwave)  # the slides' accuracy per band

@@ -9,6 +9,7 @@ import pytest
 
 from astrozoo import recipes, registry
 from astrozoo.registry import get_registry
+from astrozoo.testing import run_cli
 
 PAPER_TABLE = {"vit_l16", "spinalnet_vgg", "spinalnet_resnet", "resnet18", "efficientnet", "densenet", "cnn_mlp",
                "alexnet_vgg", "baseline"}
@@ -38,7 +39,7 @@ def test_cards_resolve_to_models_that_take_their_params(loaded):
 
 
 @pytest.mark.slow
-def test_quick_run_trains_with_the_chosen_learning_rate(loaded, tmp_path, monkeypatch):
+def test_quick_run_trains_with_the_chosen_learning_rate(loaded, workdir):
     """cnn_mlp on the microwave mock through the runner: the range test's lr is logged and the
     validation loss falls (150 cutouts per class need 5 epochs with the difference channel:
     after 3 the accuracy was 0.36, at chance)."""
@@ -46,9 +47,6 @@ def test_quick_run_trains_with_the_chosen_learning_rate(loaded, tmp_path, monkey
 
     from astrozoo import runner
 
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    monkeypatch.setenv("ASTROZOO_CACHE", str(tmp_path / "cache"))
     result, run_id = runner.run("cluster-search", "cnn_mlp", dataset="mock-microwave", echo=lambda *a: None,
                                 overrides=["data.n_per_class=150", "params.epochs=5"])
     run = mlflow.get_run(run_id)
@@ -82,15 +80,13 @@ def test_one_card_adds_a_backbone_from_a_folder_of_ones_own(loaded, tmp_path, mo
     """A card in $ASTROZOO_REGISTRY, no code: listed, resolved to `backbone`, and it trains."""
     import numpy as np
 
-    from astrozoo.cli import main
     from astrozoo.interfaces import FitContext, Split
 
     new_backbone_card(tmp_path)
     monkeypatch.setenv("ASTROZOO_REGISTRY", str(tmp_path))
     registry.reset()  # cards are read when the registry loads
-    with pytest.raises(SystemExit):
-        main(["list", "cluster-search"])
-    assert "cluster-search/regnetx_002" in capsys.readouterr().out
+    code, out, err = run_cli(["list", "cluster-search"], capsys)
+    assert code == 0 and "cluster-search/regnetx_002" in out, err
     recipe = get_registry().resolve("cluster-search", "regnetx_002", "quick",
                              overrides=["params.epochs=2", "params.lr_steps=8", "params.batch_size=12",
                                         "params.pretrained=false"])

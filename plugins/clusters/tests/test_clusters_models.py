@@ -46,8 +46,8 @@ def test_custom_cnn_binary_multiclass_and_channel_ablation():
 
 def test_mobilenet_resizes_inside_the_network():
     model = MobileNet(pretrained=False, input_size=48, **TINY)
-    assert model.p["optimizer"] == "adam"  # given parameters override the class defaults
-    assert MobileNet().p["optimizer"] == "adadelta" and MobileNet().p["lr"] == 1.0
+    assert model.optimizer == "adam"  # given parameters override the class defaults
+    assert MobileNet().get_params()["optimizer"] == "adadelta" and MobileNet().lr == 1.0
     net = model.build_network(3, 1, 32)
     assert net(torch.zeros(2, 3, 32, 32)).shape == (2, 1)
     assert type(net[0]).__name__ == "Resize" and net[0].size == 48
@@ -59,7 +59,7 @@ def test_resnet_replicates_the_image_and_maps_classes():
     assert model.network.conv1.in_channels == 3 and model.params["channels"] == [0, 0, 0]
     assert model.predict(train).shape == (40, 3)
     for layer in ("layer4", "layer2"):
-        model.p["cam_layer"] = layer
+        model.cam_layer = layer
         cams = model.class_activation_maps(train)
         assert cams.shape == (40, 3, 32, 32) and cams.min() >= 0 and cams.max() <= 1 + 1e-6
     with pytest.raises(AstrozooError, match="cam_layer"):

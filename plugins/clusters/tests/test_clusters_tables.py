@@ -42,8 +42,8 @@ def test_candidate_tables_have_the_papers_shape(monkeypatch):
                     "roc_auc": (0.97, 0.005)},
             "volunteers": {"seeds": 1, "accuracy": (0.7, None), "precision": (0.99, None), "recall": (0.41, None)},
             "cnn-5class": {"seeds": 2, "ova_accuracy_hiz": (0.81, 0.02), "ova_accuracy": (0.86, 0.01)}}
-    monkeypatch.setattr(compare, "collect", lambda task, profile=None, dataset=None: ours)
-    text = tables.candidate_tables("quick")
+    monkeypatch.setattr(compare, "by_model", lambda rows, prefer=None: ours)
+    text = tables.candidate_tables([], "quick")
     assert "Table 5" in text and "Table 6" in text and "Volunteers against the experts" in text
     assert "| CN-E | `cnn` | 3 | 0.912 ± 0.021 (0.90) | 0.800 ± 0.010 (0.89) |" in text
     assert "| CN-E solo optical | `cnn-optical` | 0 | — (0.68) |" in text  # the paper's row, no run of ours
@@ -57,8 +57,8 @@ def test_candidate_tables_have_the_papers_shape(monkeypatch):
 def test_cool_core_table_has_su_et_al_shape(monkeypatch):
     ours = {"resnet18": {"seeds": 10, "f1": (0.8, 0.05), "bacc_ovr": (0.85, 0.04), "f1_cc": (0.9, 0.1)},
             "density": {"seeds": 10, "f1": (0.7, 0.06)}}
-    monkeypatch.setattr(compare, "collect", lambda task, profile=None, dataset=None: ours)
-    text = tables.cool_core_tables()
+    monkeypatch.setattr(compare, "by_model", lambda rows, prefer=None: ours)
+    text = tables.cool_core_tables([])
     assert "| Deep learning | `resnet18` | 10 | 0.800 ± 0.050 (0.79) | 0.850 ± 0.040 (0.85) | CC | — (0.81) | " \
            "— (0.86) | 0.900 ± 0.100 (0.83) | — (0.92) |" in text
     assert "| | | | | | NCC | — (0.57) | — (0.99) | — (0.72) | — (0.86) |" in text  # density's NCC row

@@ -16,6 +16,7 @@ import pytest
 from astropy.io import fits
 
 from astrozoo.data.store import DataError
+from astrozoo.testing import run_cli
 from astrozoo_halo_mass.schema import FEATURES
 from astrozoo_halo_mass.api import TNGClient, TNGError
 from astrozoo_halo_mass.real import (load_cutouts, load_group_catalogue,
@@ -379,7 +380,6 @@ def test_data_download_cli_makes_the_real_dataset(api, tmp_path, monkeypatch, ca
     FITS cutouts included; the `tng` dataset reads it; the key is in no output and no log."""
     import logging
 
-    from astrozoo.cli import main
     from astrozoo.data import store
     from astrozoo_halo_mass.dataset import TNG
 
@@ -388,10 +388,9 @@ def test_data_download_cli_makes_the_real_dataset(api, tmp_path, monkeypatch, ca
     monkeypatch.setenv("TNG_API_KEY", "secret")
     monkeypatch.setenv("ASTROZOO_CACHE", str(tmp_path / "cache"))
     caplog.set_level(logging.DEBUG)
-    with pytest.raises(SystemExit) as done:
-        main(["data", "download", "halo-mass", "--simulation", "TNG50-1", "--snap", "99", "--images"])
-    out = capsys.readouterr()
-    assert done.value.code == 0, out.err
+    code, out, err = run_cli(["data", "download", "halo-mass", "--simulation", "TNG50-1", "--snap", "99", "--images"],
+                             capsys)
+    assert code == 0, err
     root = tmp_path / "cache" / "halo-mass" / "real" / "TNG50-1"
     assert sorted(p.name for p in (root / "output" / "groups_099").glob("*.hdf5")) == \
         [f"fof_subhalo_tab_099.{i}.hdf5" for i in range(3)]
@@ -399,8 +398,8 @@ def test_data_download_cli_makes_the_real_dataset(api, tmp_path, monkeypatch, ca
     assert (skirt / "morphs_i.hdf5").exists() and (skirt / "subfind_ids.txt").exists()
     assert sorted(p.name for p in skirt.glob("*.fits")) == [f"broadband_{i}.fits" for i in (0, 1, 4, 5)]
     converted = next((tmp_path / "cache" / "halo-mass").glob("tng-TNG50-1-snap099-*.h5"))
-    assert f"wrote {converted}" in out.out
-    assert "secret" not in out.out + out.err + caplog.text
+    assert f"wrote {converted}" in out
+    assert "secret" not in out + err + caplog.text
     columns, attrs = store.read(converted)
     assert attrs["provenance"] == "real" and attrs["simulation"] == "TNG50-1" and attrs["snapshot"] == 99
 
@@ -416,16 +415,14 @@ def test_data_download_cli_makes_the_real_dataset(api, tmp_path, monkeypatch, ca
 def test_download_cli_errors_never_show_the_key(api, tmp_path, monkeypatch, capsys, caplog):
     import logging
 
-    from astrozoo.cli import main
 
     monkeypatch.setenv("TNG_API_URL", api)
     monkeypatch.setenv("TNG_API_KEY", "not-the-key-42")
     caplog.set_level(logging.DEBUG)
-    with pytest.raises(SystemExit) as done:
-        main(["data", "download", "halo-mass", "--simulation", "TNG50-1", "--output", str(tmp_path)])
-    out = capsys.readouterr()
-    assert done.value.code == 2 and "403 Forbidden" in out.err and len(out.err.strip().splitlines()) == 1
-    assert "not-the-key-42" not in out.out + out.err + caplog.text
+    code, out, err = run_cli(["data", "download", "halo-mass", "--simulation", "TNG50-1", "--output", str(tmp_path)],
+                             capsys)
+    assert code == 2 and "403 Forbidden" in err and len(err.strip().splitlines()) == 1
+    assert "not-the-key-42" not in out + err + caplog.text
 
 
 class Elsewhere(BaseHTTPRequestHandler):
@@ -487,7 +484,6 @@ def test_illustris_python_agrees_but_accepts_a_short_chunk(groupcat):
 
 
 def test_data_info_says_what_raw_files_are(groupcat, tmp_path, capsys):
-    from astrozoo.cli import main
 
     _, paths = groupcat
     folder = write_morphs(tmp_path / "m")
@@ -495,10 +491,8 @@ def test_data_info_says_what_raw_files_are(groupcat, tmp_path, capsys):
                                        "box size of TNG50"]),
                            (folder / "morphs_i.hdf5", ["statmorph morphology catalogue", "4 galaxies",
                                                        "ids from subfind_ids.txt", "flag == 0"])):
-        with pytest.raises(SystemExit) as done:
-            main(["data", "info", str(path)])
-        out = capsys.readouterr().out
-        assert done.value.code == 0
+        code, out, _ = run_cli(["data", "info", str(path)], capsys)
+        assert code == 0
         for text in expected:
             assert text in out, out
 

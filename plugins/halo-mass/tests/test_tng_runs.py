@@ -4,7 +4,7 @@ every model in both profiles, the one quality rule, and bad inputs → one line 
 import numpy as np
 import pytest
 
-from astrozoo.testing import workdir  # noqa: F401
+from astrozoo.testing import run_cli, workdir  # noqa: F401
 from tng_files import MORPH_FEATURES, flat_folder, official_tree, passes_rule
 
 FAST = {"gnn": ["params.epochs=2", "params.clusters=4"],
@@ -22,12 +22,7 @@ def cache(workdir, tmp_path, monkeypatch):  # noqa: F811
 
 def run(capsys, *args):
     """Run the CLI in-process; (exit code, stdout, stderr)."""
-    from astrozoo.cli import main
-
-    with pytest.raises(SystemExit) as done:
-        main(list(args))
-    out = capsys.readouterr()
-    return done.value.code, out.out, out.err
+    return run_cli(args, capsys)
 
 
 def last_run():

@@ -1,6 +1,6 @@
 """The slides' table: test accuracy per network × band, the paper's numbers beside ours, and the
-learning rate each range test chose. Built from the MLflow runs through the core's compare and
-handed to it as ``Task.tables``, so ``astrozoo compare cluster-search`` prints it after the
+learning rate each range test chose. Built from the runs the core's compare read, as
+``Task.tables``, so ``astrozoo compare cluster-search`` prints it after the
 model × metric table (``--dataset mock-ir`` keeps one band)."""
 
 from __future__ import annotations
@@ -11,16 +11,17 @@ BANDS = {"ir": "mock-ir", "microwave": "mock-microwave"}
 TASK = "cluster-search"
 
 
-def rows(profile: str | None = None, datasets: dict[str, str] = BANDS) -> list[dict]:
-    """One row per model: {'model', '<band>': (mean, std, seeds), '<band>_paper', '<band>_lr',
-    '<band>_fallback'} (fallback: a range test of some seed was inconclusive, the card's lr was used)."""
+def rows(groups: list, datasets: dict[str, str] = BANDS) -> list[dict]:
+    """One row per model from compare's ``groups`` (:class:`astrozoo.compare.Row`): {'model', '<band>':
+    (mean, std, seeds), '<band>_paper', '<band>_lr', '<band>_fallback'} (fallback: a range test of
+    some seed was inconclusive, the card's lr was used)."""
     from astrozoo import compare, tracking
 
     paper = compare.paper_numbers(TASK)
     table: dict[str, dict] = {}
     mlflow = None
     for band, dataset in datasets.items():
-        for model, found in compare.collect(TASK, profile, dataset).items():
+        for model, found in compare.by_model([g for g in groups if g.dataset == dataset]).items():
             row = table.setdefault(model, {"model": model})
             if "accuracy" in found:
                 row[band] = (*found["accuracy"], found.get("seeds", 1))
@@ -51,8 +52,8 @@ def bands(dataset: str | None = None) -> dict[str, str]:
     return {key or dataset: dataset}
 
 
-def render(profile: str | None = None, dataset: str | None = None) -> str:
-    """The network × band table as markdown; this is the task's ``tables(profile, dataset)``."""
+def render(groups: list, profile: str | None = None, dataset: str | None = None) -> str:
+    """The network × band table as markdown; this is the task's ``tables(rows, profile, dataset)``."""
     columns = bands(dataset)
 
     def cell(row, band):
@@ -70,7 +71,7 @@ def render(profile: str | None = None, dataset: str | None = None) -> str:
     lines = ["## cluster-search: test accuracy, ours (paper), per network and band", "",
              "| model | " + " | ".join(names) + " | " + " | ".join(f"chosen lr ({n})" for n in names) + " |",
              "|---|" + "---|" * (2 * len(columns))]
-    for row in rows(profile, columns):
+    for row in rows(groups, columns):
         lines.append(f"| {row['model']} | " + " | ".join(cell(row, band) for band in columns) + " | "
                      + " | ".join(lr(row, band) for band in columns) + " |")
     lines += ["", f"Ours: mean ± std over seeds on {', '.join(columns.values())}, latest finished run per seed"

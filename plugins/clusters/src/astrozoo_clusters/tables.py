@@ -1,7 +1,7 @@
 """The papers' tables in their own shape, built from the MLflow runs for ``astrozoo compare``
 (``Task.tables``): Kosiba et al. Table 5 (binary, mean ± std over seeds), the volunteers against
 the experts, Table 6 (five classes, one vs all per class), and Su et al.'s results table (method ×
-class). Ours come from :func:`astrozoo.compare.collect` (latest finished run per seed and fold);
+class). Ours come from the runs ``astrozoo compare`` read (:func:`astrozoo.compare.by_model`: latest finished run per seed and fold);
 the paper's numbers, in parentheses, from the recipe cards' ``[paper.metrics]``."""
 
 from __future__ import annotations
@@ -37,10 +37,11 @@ def cell(ours, paper=None) -> str:
     return text
 
 
-def _gather(task: str, profile: str | None, dataset: str | None) -> tuple[dict, dict]:
+def _gather(task: str, rows: list) -> tuple[dict, dict]:
     from astrozoo import compare
+    from astrozoo.registry import get_registry
 
-    return compare.collect(task, profile, dataset), compare.paper_numbers(task)
+    return compare.by_model(rows, get_registry().task(task).default_dataset), compare.paper_numbers(task)
 
 
 def _footer(profile, dataset, paper: str) -> str:
@@ -50,9 +51,9 @@ def _footer(profile, dataset, paper: str) -> str:
             "the paper's real data — a reference, not a target; runs on `mock` data are not results on real data.")
 
 
-def candidate_tables(profile: str | None = None, dataset: str | None = None) -> str:
+def candidate_tables(rows: list, profile: str | None = None, dataset: str | None = None) -> str:
     """Kosiba et al. Table 5, the volunteers' table and Table 6 as markdown (``Task.tables``)."""
-    ours, paper = _gather(CANDIDATES, profile, dataset)
+    ours, paper = _gather(CANDIDATES, rows)
     scores = (("accuracy", "A"), ("precision", "P"), ("recall", "R"), ("roc_auc", "AUC"))
     lines = ["## Kosiba et al. (2020) Table 5: cluster or not, mean ± std over seeds (paper)", "",
              "| network | model | runs | " + " | ".join(label for _, label in scores) + " |",
@@ -90,9 +91,9 @@ def candidate_tables(profile: str | None = None, dataset: str | None = None) -> 
     return "\n".join(lines) + "\n"
 
 
-def cool_core_tables(profile: str | None = None, dataset: str | None = None) -> str:
+def cool_core_tables(rows: list, profile: str | None = None, dataset: str | None = None) -> str:
     """Su et al.'s results table (method, mean F1 and BAcc, per-class P, R, F1, BAcc) as markdown."""
-    ours, paper = _gather(COOL_CORE, profile, dataset)
+    ours, paper = _gather(COOL_CORE, rows)
     lines = ["## Su et al. (2020) results table: per class one vs rest (paper)", "",
              "| method | model | runs | ave. F1 | ave. BAcc | class | precision | recall | F1 | BAcc |",
              "|---|---|---|---|---|---|---|---|---|---|"]

@@ -154,17 +154,13 @@ def nfw_radius(u, c) -> np.ndarray:
     return y / c
 
 
-def _host_masses(rng, cosmo, volume, p):
-    """Host M200c [Msun] drawn from the Tinker et al. (2008) mass function in ``volume`` Mpc^3."""
-    from colossus.lss import mass_function
-    h = cosmo.h
-    lm = np.linspace(p["log_mhost_min"], 16.0, 521)
-    # colossus works in Msun/h and (Mpc/h)^-3: convert explicitly
-    dndlnm = mass_function.massFunction(10.0 ** lm * h, 0.0, mdef=MDEF, model=p["hmf_model"],
-                                        q_out="dndlnM") * h ** 3
-    cum = cumulative_trapezoid(dndlnm, lm * np.log(10.0), initial=0.0) * volume
-    n = rng.poisson(cum[-1])
-    return 10.0 ** np.interp(rng.random(n) * cum[-1], cum, lm)
+def _host_masses(rng, volume, p):
+    """Host M200c [Msun] drawn from the Tinker et al. (2008) mass function in ``volume`` Mpc^3
+    (:func:`astrozoo.data.cosmology.sample_halo_masses`, colossus in Planck15)."""
+    from astrozoo.data import cosmology
+
+    return cosmology.sample_halo_masses(rng, volume, p["log_mhost_min"], 16.0, z=0.0, mdef=MDEF,
+                                        model=p["hmf_model"], n_grid=521)
 
 
 def _gaussian_field(rng, cosmo, box, p):
@@ -322,7 +318,7 @@ def generate_universe(box: str = "tng50", seed: int = 0, log_mstar_min: float = 
     h = cosmo.h
 
     # 1. host halo masses
-    m_host = _host_masses(rng_mass, cosmo, size ** 3, p)
+    m_host = _host_masses(rng_mass, size ** 3, p)
     log_mhost = np.log10(m_host)
     stage(f"{len(m_host)} host halos above 10^{p['log_mhost_min']} Msun")
 

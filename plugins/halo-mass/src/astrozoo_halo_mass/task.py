@@ -6,6 +6,8 @@ from pathlib import Path
 
 from astrozoo.interfaces import RunResult, Task
 
+from astrozoo_halo_mass.tables import tables
+
 
 def _figures():
     """astrozoo_halo_mass.figures (matplotlib), imported when a run is scored or drawn, not at start-up."""
@@ -22,24 +24,6 @@ def report(result: RunResult, outdir: Path) -> list[Path]:
         _figures().predicted_vs_true(test["y_true"], test["y_pred"], log_mstar, outdir / "fig2_predicted_vs_true.png",
                           title=f"{result.model_name} (test)"),
     ]
-
-
-def tables(profile: str | None, dataset: str | None) -> str:
-    """The oracle as the ceiling under Table 2: how far each model is from it."""
-    from astrozoo import compare
-
-    ours = compare.collect("halo-mass", profile, dataset)
-    if "oracle" not in ours or "rmse" not in ours["oracle"]:
-        return ("Ceiling: run `astrozoo run halo-mass --model oracle` (a forest on the mock's latent truth) to see how "
-                "well any model could do on these data.")
-    ceiling = ours["oracle"]["rmse"][0]
-    lines = [f"Ceiling: `oracle`, a random forest on the mock's latent truth (M*, central or satellite, host "
-             f"mass, r/R_vir), reaches RMSE {ceiling:.3f}; no other model sees those. Distance to it:", "",
-             "| model | RMSE | above the ceiling |", "|---|---|---|"]
-    for model, row in sorted(ours.items(), key=lambda item: item[1].get("rmse", (9, 0))[0]):
-        if model != "oracle" and "rmse" in row:
-            lines.append(f"| {model} | {row['rmse'][0]:.3f} | +{row['rmse'][0] - ceiling:.3f} |")
-    return "\n".join(lines)
 
 
 TASK = Task(

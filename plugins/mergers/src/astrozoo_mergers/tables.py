@@ -53,7 +53,7 @@ def _bootstrap_cell(results: list[dict]) -> tuple[float | None, float | None, in
 
 
 def render(ours: dict, paper: dict, bins: dict[str, list[dict]]) -> str:
-    """Markdown for the two tables. ``ours``: :func:`astrozoo.compare.collect`'s dict (model →
+    """Markdown for the two tables. ``ours``: :func:`astrozoo.compare.by_model`'s dict (model →
     metric → (mean, std)); ``paper``: model → the card's paper metrics; ``bins``: model → the
     ``mergers_bins.json`` of each of its runs (those that have one)."""
     models = _model_order(set(ours) | {m for m in PAPER_ORDER if paper.get(m)})
@@ -113,11 +113,13 @@ def _bins_of(run_id: str) -> dict | None:
         return None
 
 
-def tables(profile: str | None = None, dataset: str | None = None) -> str:
-    """The Task's ``tables``: Table 2 and accuracy per redshift bin from the MLflow runs."""
+def tables(rows: list, profile: str | None = None, dataset: str | None = None) -> str:
+    """The Task's ``tables``: Table 2 and accuracy per redshift bin from the runs ``compare`` read."""
     from astrozoo import compare
 
-    ours = compare.collect("mergers", profile, dataset)
+    from astrozoo_mergers.task import TASK
+
+    ours = compare.by_model(rows, prefer=TASK.default_dataset)
     paper = compare.paper_numbers("mergers")
     bins = {}
     for model, row in ours.items():
