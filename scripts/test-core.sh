@@ -15,7 +15,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "test-core: installing the core into $VENV (first time: a few minutes)"
   "$VENV/bin/python" -m pip install -q --upgrade pip
   "$VENV/bin/python" -m pip install -q $TORCH
-  "$VENV/bin/python" -m pip install -q -e ".[torch,test,morphology,docs]"
+  "$VENV/bin/python" -m pip install -q -e ".[torch,test,morphology,docs,cluster]"
   echo "$want" > "$stamp"
 fi
 # no plugin may be found: not installed in this venv, and not on a PYTHONPATH
