@@ -18,8 +18,8 @@ import numpy as np
 from astrozoo import recipes, tracking, validate
 from astrozoo.errors import AstrozooError
 from astrozoo.interfaces import FitContext, RunResult
-from astrozoo.metrics.regression import coverage
-from astrozoo.plots import loss_curves
+from astrozoo.metrics import calibration
+from astrozoo.plots import calibration_curve, loss_curves, pit_histogram
 from astrozoo.registry import check_signature, get_registry
 
 MODEL_FILE = "model.azm"  # the same name astrozoo.serving reads
@@ -201,9 +201,10 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
         scores = {name: extra[name] if name in extra else registry.metric(name)(test["y_true"], test["y_pred"])
                   for name in task.metrics}
         scores.update({name: value for name, value in extra.items() if name not in scores})
-        if "y_std" in test:
-            for z, label in ((1.0, "68"), (1.96, "95")):
-                scores[f"coverage_{label}"] = coverage(test["y_true"], test["y_pred"], test["y_std"], z)
+        if task.kind == "regression":
+            scales, calibration_scores = calibrate(predictions)
+            scores.update(calibration_scores)
+            tracker.log_metrics({f"sigma_scale_{name}": value for name, value in scales.items()})
         tracker.log_metrics({f"test_{k}": v for k, v in scores.items()})
         val = predictions["val"]
         tracker.log_metrics({f"val_{task.primary_metric}":
@@ -267,6 +268,30 @@ def run_many(task_name: str, model_name: str, *, seeds=(0,), folds: int = 0, ove
         for key, values in collected.items():
             echo(f"  {key:>12s} = {np.mean(values):.4f} ± {np.std(values):.4f}")
         return parent.run_id
+
+
+def calibrate(predictions: dict) -> tuple[dict, dict]:
+    """Split-conformal intervals from the validation split (:mod:`astrozoo.metrics.calibration`):
+    every split's ``y_std`` becomes the calibrated 68% half-width s_68·σ, σ the model's own (kept as
+    ``y_std_raw``) or 1 for a model without one. Returns the scales ``{"68": s_68, "95": s_95}`` and
+    the test scores: ``coverage_68``/``coverage_95`` of the calibrated intervals and, for a model
+    with its own σ, ``raw_coverage_68``/``raw_coverage_95`` of ±1σ/±1.96σ."""
+    for pred in predictions.values():
+        if "y_std" in pred:
+            pred["y_std_raw"] = np.asarray(pred["y_std"], dtype=float)
+    z_val, z_test = (_residuals(predictions[name]) for name in ("val", "test"))
+    scales = {name: calibration.conformal_scale(z_val, level) for name, level in calibration.LEVELS.items()}
+    scores = calibration.coverages(z_val, z_test)
+    if "y_std_raw" in predictions["test"]:
+        scores.update({f"raw_{k}": v for k, v in calibration.gaussian_coverages(z_test).items()})
+    for pred in predictions.values():
+        pred["y_std"] = scales["68"] * pred.get("y_std_raw", np.ones(len(pred["y_true"])))
+    return scales, scores
+
+
+def _residuals(pred: dict) -> np.ndarray:
+    """(y − ŷ)/σ with the model's own σ, or 1 where it has none."""
+    return calibration.normalised_residuals(pred["y_true"], pred["y_pred"], pred.get("y_std_raw", 1.0))
 
 
 def provenance_tags(registry, task_name: str, model_entry, dataset_entry, recipe) -> dict:
@@ -348,7 +373,20 @@ def _log_artifacts(tracker, result: RunResult, model) -> None:
         if result.history:
             paths.append(loss_curves(result.history, result.best_epoch, plots / "loss_curves.png",
                                      title=f"{result.task.name} / {result.model_name}"))
+        if result.task.kind == "regression" and "y_std" in result.predictions["test"]:
+            paths += calibration_figures(result.predictions, plots, f"{result.model_name} (test)")
         if result.task.report is not None:
             paths += result.task.report(result, plots)
         for path in paths:
             tracker.log_artifact(path, "plots")
+
+
+def calibration_figures(predictions: dict, folder: Path, title: str) -> list[Path]:
+    """The test split's PIT histogram and calibration curve (the conformal intervals calibrated on
+    the validation split, and the model's own σ read as a Gaussian's where it has one)."""
+    z_val, z_test = _residuals(predictions["val"]), _residuals(predictions["test"])
+    curves = {"calibrated (conformal)": calibration.coverage_curve(z_val, z_test)}
+    if "y_std_raw" in predictions["test"]:
+        curves = {"model's σ (Gaussian)": calibration.gaussian_curve(z_test), **curves}
+    return [pit_histogram(calibration.pit(z_val, z_test), folder / "pit_histogram.png", title=title),
+            calibration_curve(curves, folder / "calibration_curve.png", title=title)]

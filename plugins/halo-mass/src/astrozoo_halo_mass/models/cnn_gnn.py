@@ -155,11 +155,11 @@ class CNNGNN(NeuralRegressor):
 
         def loss(batch):
             b, x = batch
-            return regression_loss(net(b.mstar, b.edge_index, b.edge_attr, x), b.y)
+            return regression_loss(net(b.mstar, b.edge_index, b.edge_attr, x), b.y, p["loss"])
 
         def validate():
             return regression_loss(net(g_val.mstar, g_val.edge_index, g_val.edge_attr,
-                                       features=encoder.chunked(v_images)), g_val.y)
+                                       features=encoder.chunked(v_images)), g_val.y, p["loss"])
 
         self.history = fit(net, optimizer, batches=batches, loss=loss, validate=validate, epochs=p["epochs"],
                            context=context, patience=p["patience"] or None, callbacks=[schedule],

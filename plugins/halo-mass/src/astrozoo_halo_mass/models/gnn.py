@@ -180,8 +180,9 @@ class GNN(NeuralRegressor):
 
         self.history = fit(
             net, optimizer, batches=batches,
-            loss=lambda b: regression_loss(net(b.mstar, b.edge_index, b.edge_attr), b.y),
-            validate=lambda: regression_loss(net(g_val.mstar, g_val.edge_index, g_val.edge_attr), g_val.y),
+            loss=lambda b: regression_loss(net(b.mstar, b.edge_index, b.edge_attr), b.y, p["loss"]),
+            validate=lambda: regression_loss(net(g_val.mstar, g_val.edge_index, g_val.edge_attr), g_val.y,
+                                             p["loss"]),
             epochs=p["epochs"], context=context, patience=p["patience"] or None, desc=self.name,
             generators=[batches.generator])
         self.net.to("cpu").eval()
