@@ -19,7 +19,7 @@ from astrozoo import recipes, tracking, validate
 from astrozoo.errors import AstrozooError
 from astrozoo.interfaces import FitContext, RunResult
 from astrozoo.metrics import calibration
-from astrozoo.plots import calibration_curve, loss_curves, pit_histogram
+from astrozoo.plots import calibration_curve, grid_plot, loss_curves, pit_histogram
 from astrozoo.registry import check_signature, get_registry
 
 MODEL_FILE = "model.azm"  # the same name astrozoo.serving reads
@@ -233,6 +233,13 @@ def run_many(task_name: str, model_name: str, *, seeds=(0,), folds: int = 0, ove
              profile: str = "quick", echo=print, **kwargs) -> str:
     """Several seeds and/or K cross-validation folds as child runs of one parent MLflow run;
     the parent records mean and std of every test metric. Returns the parent's run id."""
+    return _run_many(task_name, model_name, seeds=seeds, folds=folds, overrides=overrides, profile=profile,
+                     echo=echo, **kwargs)[0]
+
+
+def _run_many(task_name: str, model_name: str, *, seeds=(0,), folds: int = 0, overrides=(),
+              profile: str = "quick", echo=print, **kwargs) -> tuple[str, dict[str, list[float]]]:
+    """:func:`run_many`, also returning each test metric's values over the child runs."""
     import itertools
 
     validate.check_run_options(min(seeds), len(seeds), folds)
@@ -267,7 +274,7 @@ def run_many(task_name: str, model_name: str, *, seeds=(0,), folds: int = 0, ove
         echo(f"[{name}] mean ± std over {len(next(iter(collected.values())))} runs:")
         for key, values in collected.items():
             echo(f"  {key:>12s} = {np.mean(values):.4f} ± {np.std(values):.4f}")
-        return parent.run_id
+        return parent.run_id, collected
 
 
 def calibrate(predictions: dict) -> tuple[dict, dict]:
@@ -292,6 +299,62 @@ def calibrate(predictions: dict) -> tuple[dict, dict]:
 def _residuals(pred: dict) -> np.ndarray:
     """(y − ŷ)/σ with the model's own σ, or 1 where it has none."""
     return calibration.normalised_residuals(pred["y_true"], pred["y_pred"], pred.get("y_std_raw", 1.0))
+
+
+def parse_grid(text: str) -> tuple[str, list[str]]:
+    """``data.radius=0.5,1,2`` → ('data.radius', ['0.5', '1', '2'])."""
+    key, _, values = text.partition("=")
+    values = [v.strip() for v in values.split(",") if v.strip()]
+    if "." not in key or not values:
+        raise AstrozooError(f"--grid {text!r}: expected SECTION.KEY=V1,V2,..., e.g. data.radius=0.5,1,2")
+    if len(set(values)) < len(values):
+        raise AstrozooError(f"--grid {text!r}: a value is repeated")
+    return key.strip(), values
+
+
+def run_grid(task_name: str, model_name: str, grid: str, *, seeds=(0,), folds: int = 0, overrides=(),
+             profile: str = "quick", echo=print, **kwargs) -> str:
+    """One child run per value of ``grid`` (``SECTION.KEY=V1,V2,...``, set like ``--set``) under
+    one parent MLflow run; with several seeds or folds each value is itself a parent of those
+    (:func:`run_many`) and contributes its mean ± std. The parent logs every test metric at step
+    i (the i-th value; params ``grid.key``, ``grid.values``) and ``plots/grid_<key>.png``, the
+    test metrics against the value. Returns the parent's run id."""
+    key, values = parse_grid(grid)
+    for value in values:  # every value is checked before anything runs
+        prepare(task_name, model_name, profile=profile, seed=max(seeds), dataset=kwargs.get("dataset"),
+                overrides=list(overrides) + [f"{key}={value}"])
+    many = len(seeds) > 1 or folds > 0
+    tags = {"task": task_name, "model": model_name, "profile": profile, "role": "parent", "grid": key,
+            "seeds": len(seeds), "folds": folds}
+    name = f"{task_name}/{model_name}/{profile}/grid {key}"
+    means: dict[str, list[float]] = {}
+    stds: dict[str, list[float]] = {}
+    with tracking.start_run(task_name, name, tags) as parent:
+        parent.log_params({"grid.key": key, "grid.values": ",".join(values)})
+        for step, value in enumerate(values):
+            child = list(overrides) + [f"{key}={value}"]
+            if many:
+                _, collected = _run_many(task_name, model_name, seeds=seeds, folds=folds, overrides=child,
+                                         profile=profile, echo=echo, **kwargs)
+                metrics = {k: float(np.mean(v)) for k, v in collected.items()}
+                spread = {k: float(np.std(v)) for k, v in collected.items()}
+            else:
+                result, _ = run(task_name, model_name, seed=seeds[0], overrides=child, profile=profile,
+                                echo=echo, **kwargs)
+                metrics, spread = result.metrics, {}
+            parent.log_metrics({f"test_{k}": v for k, v in metrics.items()}, step=step)
+            for k, v in metrics.items():
+                means.setdefault(k, []).append(v)
+                stds.setdefault(k, []).append(spread.get(k, 0.0))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = grid_plot(key, values, means, stds if many else None, Path(tmp) / f"grid_{key}.png",
+                             title=f"{task_name} / {model_name} ({profile})")
+            parent.log_artifact(path, "plots")
+        echo(f"[{name}] test metrics against {key}:")
+        echo("  " + " ".join(f"{k:>10s}" for k in [key, *means]))
+        for i, value in enumerate(values):
+            echo("  " + " ".join(f"{x:>10s}" for x in [value, *(f"{v[i]:.4f}" for v in means.values())]))
+        return parent.run_id
 
 
 def provenance_tags(registry, task_name: str, model_entry, dataset_entry, recipe) -> dict:
