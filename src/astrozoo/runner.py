@@ -202,9 +202,10 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
                   for name in task.metrics}
         scores.update({name: value for name, value in extra.items() if name not in scores})
         if task.kind == "regression":
-            scales, calibration_scores = calibrate(predictions)
+            fitted, calibration_scores = calibrate(predictions)
             scores.update(calibration_scores)
-            tracker.log_metrics({f"sigma_scale_{name}": value for name, value in scales.items()})
+            tracker.log_metrics({"recalibrated": float(fitted.conformal),
+                                 **{f"interval_z_{name}": fitted.scale(p) for name, p in calibration.LEVELS.items()}})
         tracker.log_metrics({f"test_{k}": v for k, v in scores.items()})
         val = predictions["val"]
         tracker.log_metrics({f"val_{task.primary_metric}":
@@ -277,23 +278,25 @@ def _run_many(task_name: str, model_name: str, *, seeds=(0,), folds: int = 0, ov
         return parent.run_id, collected
 
 
-def calibrate(predictions: dict) -> tuple[dict, dict]:
-    """Split-conformal intervals from the validation split (:mod:`astrozoo.metrics.calibration`):
-    every split's ``y_std`` becomes the calibrated 68% half-width s_68·σ, σ the model's own (kept as
-    ``y_std_raw``) or 1 for a model without one. Returns the scales ``{"68": s_68, "95": s_95}`` and
-    the test scores: ``coverage_68``/``coverage_95`` of the calibrated intervals and, for a model
-    with its own σ, ``raw_coverage_68``/``raw_coverage_95`` of ±1σ/±1.96σ."""
+def calibrate(predictions: dict) -> tuple[calibration.Calibration, dict]:
+    """Calibrated intervals from the validation split (:func:`astrozoo.metrics.calibration.fit`):
+    the model's own σ (kept as ``y_std_raw``) where it covers the validation split as nominal, else
+    split-conformal intervals on σ (1 for a model without one). Every split's ``y_std`` becomes the
+    calibrated 68% half-width. Returns the calibration and the test scores: ``coverage_68`` and
+    ``coverage_95`` of the calibrated intervals and, for a model with its own σ,
+    ``raw_coverage_68``/``raw_coverage_95`` of ±1σ/±1.96σ."""
     for pred in predictions.values():
         if "y_std" in pred:
             pred["y_std_raw"] = np.asarray(pred["y_std"], dtype=float)
-    z_val, z_test = (_residuals(predictions[name]) for name in ("val", "test"))
-    scales = {name: calibration.conformal_scale(z_val, level) for name, level in calibration.LEVELS.items()}
-    scores = calibration.coverages(z_val, z_test)
-    if "y_std_raw" in predictions["test"]:
-        scores.update({f"raw_{k}": v for k, v in calibration.gaussian_coverages(z_test).items()})
+    own = "y_std_raw" in predictions["test"]
+    fitted = calibration.fit(_residuals(predictions["val"]), own)
+    z_test = _residuals(predictions["test"])
+    scores = fitted.coverages(z_test)
+    if own:
+        scores.update({f"raw_{k}": v for k, v in calibration.Calibration(z_test, False).coverages(z_test).items()})
     for pred in predictions.values():
-        pred["y_std"] = scales["68"] * pred.get("y_std_raw", np.ones(len(pred["y_true"])))
-    return scales, scores
+        pred["y_std"] = fitted.scale(calibration.LEVELS["68"]) * pred.get("y_std_raw", np.ones(len(pred["y_true"])))
+    return fitted, scores
 
 
 def _residuals(pred: dict) -> np.ndarray:
@@ -445,11 +448,13 @@ def _log_artifacts(tracker, result: RunResult, model) -> None:
 
 
 def calibration_figures(predictions: dict, folder: Path, title: str) -> list[Path]:
-    """The test split's PIT histogram and calibration curve (the conformal intervals calibrated on
-    the validation split, and the model's own σ read as a Gaussian's where it has one)."""
-    z_val, z_test = _residuals(predictions["val"]), _residuals(predictions["test"])
-    curves = {"calibrated (conformal)": calibration.coverage_curve(z_val, z_test)}
-    if "y_std_raw" in predictions["test"]:
-        curves = {"model's σ (Gaussian)": calibration.gaussian_curve(z_test), **curves}
-    return [pit_histogram(calibration.pit(z_val, z_test), folder / "pit_histogram.png", title=title),
+    """The test split's PIT histogram and calibration curve: the calibrated intervals and, where
+    they were recalibrated, the model's own σ read as a Gaussian's."""
+    own = "y_std_raw" in predictions["test"]
+    fitted = calibration.fit(_residuals(predictions["val"]), own)
+    z_test = _residuals(predictions["test"])
+    curves = {("conformal on validation" if fitted.conformal else "model's σ (Gaussian)"): fitted.curve(z_test)}
+    if own and fitted.conformal:
+        curves = {"model's σ (Gaussian)": calibration.Calibration(z_test, False).curve(z_test), **curves}
+    return [pit_histogram(fitted.pit(z_test), folder / "pit_histogram.png", title=title),
             calibration_curve(curves, folder / "calibration_curve.png", title=title)]

@@ -9,17 +9,24 @@ validation ones, whatever the shape of the residuals (heavy tails, satellites fa
 centrals' relation). With a constant σ these are the plain absolute-residual intervals; with the
 model's σ they are as wide as the model says, rescaled.
 
+A model's own σ is kept as it is (intervals ±1σ, ±1.96σ of a Gaussian) when it already covers the
+validation objects as nominal at 68% and 95% within their binomial noise (2σ): recalibration only
+where the raw σ is off, so that a good σ is not traded for the noise of a small validation split
+(:func:`fit`).
+
 Coverage at 68% and 95% (:data:`LEVELS`) is the fraction of test objects inside; the PIT of a
-test object is its place in the calibrated predictive distribution ŷ + σ·Z (Z symmetric, |Z|
-distributed as the validation |z|), uniform on [0, 1] when the calibration holds.
+test object is its place in the predictive distribution ŷ + σ·Z — Z Gaussian, or for conformal
+intervals symmetric with |Z| distributed as the validation |z| — uniform on [0, 1] when the
+calibration holds.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 LEVELS = {"68": 0.6827, "95": 0.95}  # a Gaussian's ±1σ and ±1.96σ
-GAUSSIAN_Z = {"68": 1.0, "95": 1.96}
 
 
 def normalised_residuals(y_true, y_pred, y_std) -> np.ndarray:
@@ -41,38 +48,51 @@ def conformal_scale(z_cal, level: float) -> float:
     return float(scores[min(k, scores.size) - 1])
 
 
-def coverage_curve(z_cal, z_test, levels=np.linspace(0.05, 0.95, 19)) -> tuple[np.ndarray, np.ndarray]:
-    """(levels, observed): the fraction of test objects inside each level's conformal interval."""
-    z_test = np.abs(np.asarray(z_test, float))
-    levels = np.asarray(levels, float)
-    return levels, np.array([np.mean(z_test <= conformal_scale(z_cal, p)) for p in levels])
-
-
-def gaussian_curve(z, levels=np.linspace(0.05, 0.95, 19)) -> tuple[np.ndarray, np.ndarray]:
-    """(levels, observed): the fraction inside ±Φ⁻¹((1+p)/2)·σ, σ taken as a Gaussian's."""
-    from scipy.special import ndtri
-
-    z = np.abs(np.asarray(z, float))
-    levels = np.asarray(levels, float)
-    return levels, np.array([np.mean(z < ndtri(0.5 + p / 2)) for p in levels])
-
-
-def coverages(z_cal, z_test) -> dict[str, float]:
-    """``{"coverage_68", "coverage_95"}``: the test fractions inside the conformal intervals."""
-    z_test = np.abs(np.asarray(z_test, float))
-    return {f"coverage_{name}": float(np.mean(z_test <= conformal_scale(z_cal, p))) for name, p in LEVELS.items()}
-
-
-def gaussian_coverages(z) -> dict[str, float]:
-    """The fractions inside ±1σ and ±1.96σ of a raw σ read as a Gaussian's."""
-    z = np.abs(np.asarray(z, float))
-    return {f"coverage_{name}": float(np.mean(z < k)) for name, k in GAUSSIAN_Z.items()}
-
-
-def pit(z_cal, z_test) -> np.ndarray:
+def conformal_pit(z_cal, z_test) -> np.ndarray:
     """Each test object's PIT in ŷ + σ·Z, Z symmetric with |Z| ~ the calibration |z|:
     ½ + ½·sign(z)·F(|z|), F the calibration objects' empirical distribution (rank/(n+1))."""
     scores = np.sort(np.abs(np.asarray(z_cal, float)))
     z_test = np.asarray(z_test, float)
     rank = np.searchsorted(scores, np.abs(z_test), side="right")
     return 0.5 + 0.5 * np.sign(z_test) * rank / (scores.size + 1)
+
+
+@dataclass
+class Calibration:
+    """Intervals ŷ ± scale(p)·σ: conformal on ``z_cal`` (``conformal``) or a Gaussian's."""
+
+    z_cal: np.ndarray
+    conformal: bool
+
+    def scale(self, level: float) -> float:
+        from scipy.special import ndtri
+
+        return conformal_scale(self.z_cal, level) if self.conformal else float(ndtri(0.5 + level / 2))
+
+    def coverages(self, z) -> dict[str, float]:
+        """``{"coverage_68", "coverage_95"}``: the fractions of ``z`` inside the intervals."""
+        z = np.abs(np.asarray(z, float))
+        return {f"coverage_{name}": float(np.mean(z <= self.scale(p))) for name, p in LEVELS.items()}
+
+    def curve(self, z, levels=np.linspace(0.05, 0.95, 19)) -> tuple[np.ndarray, np.ndarray]:
+        """(levels, observed): the fraction of ``z`` inside each level's interval."""
+        z = np.abs(np.asarray(z, float))
+        return np.asarray(levels, float), np.array([np.mean(z <= self.scale(p)) for p in levels])
+
+    def pit(self, z) -> np.ndarray:
+        from scipy.special import ndtr
+
+        return conformal_pit(self.z_cal, z) if self.conformal else ndtr(np.asarray(z, float))
+
+
+def consistent(z) -> bool:
+    """Whether ±1σ and ±1.96σ cover the objects of ``z`` as nominal within binomial noise (2σ)."""
+    z = np.abs(np.asarray(z, float))
+    return all(abs(np.mean(z <= Calibration(z, False).scale(p)) - p) <= 2 * np.sqrt(p * (1 - p) / z.size)
+               for p in LEVELS.values())
+
+
+def fit(z_cal, own_sigma: bool) -> Calibration:
+    """A model's own σ as it is where it covers the calibration objects as nominal
+    (:func:`consistent`); otherwise, and for a model without σ, conformal intervals."""
+    return Calibration(np.asarray(z_cal, float), conformal=not (own_sigma and consistent(z_cal)))

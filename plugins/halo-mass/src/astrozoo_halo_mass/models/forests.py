@@ -57,7 +57,7 @@ class Forest(Model):
     def predict_std(self, split: Split) -> np.ndarray:
         """The spread of the trees' predictions: fully grown trees each predict about one training
         galaxy near this one, so their spread follows the scatter of M_halo at these features, as
-        a quantile regression forest's does (Meinshausen 2006). The run rescales it on the
+        a quantile regression forest's does (Meinshausen 2006). The run calibrates it on the
         validation split (astrozoo.runner.calibrate)."""
         X = feature_matrix(split, self.features)
         return np.std([tree.predict(X) for tree in self.estimator_.estimators_], axis=0)
