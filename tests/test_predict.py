@@ -29,7 +29,7 @@ def test_register_then_predict_a_new_catalogue(workdir, capsys):
     assert version.run_id == run_id
     signature = mlflow.models.get_model_info("models:/halo-rf/1").signature
     assert signature.inputs.input_names() == ["catalogue"]
-    assert signature.outputs.input_names() == ["id", "y_pred"]  # a forest has no uncertainty
+    assert signature.outputs.input_names() == ["id", "y_pred", "y_std"]  # a forest's σ: the spread of its trees
     assert mlflow.get_run(run_id).data.tags["astrozoo.registered_model"] == "halo-rf/1"
 
     # a new catalogue in the task's format: half of the volume the model was trained on, with
@@ -42,7 +42,7 @@ def test_register_then_predict_a_new_catalogue(workdir, capsys):
     code, out, err = cli(["predict", "halo-mass", "--model-uri", "models:/halo-rf/1",
                           "--input", "new.h5", "--output", "predictions.csv"], capsys)
     assert code == 0, err
-    assert f"wrote {keep.sum()} predictions (id, y_pred) to predictions.csv" in out
+    assert f"wrote {keep.sum()} predictions (id, y_pred, y_std) to predictions.csv" in out
     rows = list(csv.DictReader(open(workdir / "predictions.csv")))
     assert [int(r["id"]) for r in rows] == list(columns["galaxy_id"][keep])
     predicted = np.array([float(r["y_pred"]) for r in rows])

@@ -221,8 +221,11 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
         if register:
             from astrozoo import serving
 
+            test = predictions["test"]  # the served model predicts its own σ, not the run's calibrated one
+            example = {"ids": test["ids"], "y_pred": test["y_pred"],
+                       **({"y_std": test["y_std_raw"]} if "y_std_raw" in test else {})}
             version = serving.log_registered_model(tracker, model, task_name, dataset_cls.name,
-                                                   recipe.data, predictions["test"], register)
+                                                   recipe.data, example, register)
             echo(f"[{run_name}] registered model {register!r} version {version}")
         echo(f"[{run_name}] test metrics:")
         for name, value in scores.items():
