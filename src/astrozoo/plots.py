@@ -100,15 +100,16 @@ def loss_curves(history: dict, best_epoch: int | None, path: Path, title: str = 
 
 
 def pit_histogram(pit, path, *, bins: int = 10, title: str = "") -> Path:
-    """Histogram of PIT values Φ((y − ŷ)/σ) with the flat line a calibrated σ gives (± its Poisson
-    scatter): a U shape means σ too small, a hump σ too large, a slope a bias."""
+    """Histogram of PIT values — F(y), F the predictive distribution, e.g. Φ((y − ŷ)/σ) — with the
+    flat line of a calibrated model (± its Poisson scatter): a U shape means intervals too narrow,
+    a hump too wide, a slope a bias."""
     pit = np.asarray(pit, float)
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.hist(pit, bins=bins, range=(0, 1), color="C0", alpha=0.8)
     expected = len(pit) / bins
     ax.axhline(expected, color="k", ls="--", lw=1, label="calibrated")
     ax.axhspan(expected - np.sqrt(expected), expected + np.sqrt(expected), color="k", alpha=0.1)
-    ax.set(xlabel="PIT = Φ((y − ŷ)/σ)", ylabel="objects", title=f"PIT {title}".strip(), xlim=(0, 1))
+    ax.set(xlabel="PIT = F(y), F the predictive distribution", ylabel="objects", title=f"PIT {title}".strip(), xlim=(0, 1))
     ax.legend()
     return save(fig, path)
 
