@@ -56,6 +56,9 @@ def cli(ctx, debug, scheduler):
               help="Run seeds seed..seed+N-1 as child runs of one parent run (mean ± std).")
 @click.option("--folds", default=0, type=int,
               help="K-fold cross-validation: K child runs under one parent (datasets with data.fold).")
+@click.option("--grid", default=None, metavar="SECTION.KEY=V1,V2,...",
+              help="One child run per value under one parent run, with a plot of the test metrics "
+                   "against the value, e.g. --grid data.radius=0.5,1,2,3,5,8 (combines with --seeds/--folds).")
 @click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
               help="Override a recipe value, e.g. --set params.epochs=5 (repeatable).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda[:N].")
@@ -71,16 +74,22 @@ def cli(ctx, debug, scheduler):
 @click.option("--precision", default="auto", show_default=True,
               type=click.Choice(["auto", "32", "bf16-mixed", "16-mixed"]),
               help="auto: bf16-mixed on CUDA (16-mixed without bf16), 32 elsewhere.")
-def run(task, model, dataset, profile, seed, seeds, folds, overrides, device, resume, register,
+def run(task, model, dataset, profile, seed, seeds, folds, grid, overrides, device, resume, register,
         devices, nodes, strategy, precision):
     """Train MODEL on TASK, score the test split and record everything in MLflow."""
     from astrozoo import runner, tracking, validate
 
     validate.check_run_options(seed, seeds, folds)
     spread = {"devices": devices, "nodes": nodes, "strategy": strategy, "precision": precision}
-    if (seeds > 1 or folds > 1) and devices * nodes > 1:
-        raise AstrozooError("--seeds/--folds run one process each: give them without --devices/--nodes")
-    if seeds > 1 or folds > 1:
+    if (seeds > 1 or folds > 1 or grid) and devices * nodes > 1:
+        raise AstrozooError("--seeds/--folds/--grid run one process each: give them without --devices/--nodes")
+    if grid and (resume or register):
+        raise AstrozooError("--grid makes several runs: give it without --resume/--register")
+    if grid:
+        run_id = runner.run_grid(task, model, grid, seeds=range(seed, seed + seeds), folds=folds,
+                                 overrides=overrides, profile=profile, dataset=dataset, device=device,
+                                 echo=click.echo, precision=precision)
+    elif seeds > 1 or folds > 1:
         run_id = runner.run_many(task, model, seeds=range(seed, seed + seeds), folds=folds,
                                  overrides=overrides, profile=profile, dataset=dataset,
                                  device=device, register=register, echo=click.echo, precision=precision)

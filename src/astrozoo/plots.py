@@ -1,7 +1,8 @@
 """Figures shared by every task (matplotlib, Agg backend, PNG files): the one place that picks
 the backend. Plugins draw with ``from astrozoo.plots import plt, save`` and reuse the common
 figures here — :func:`confusion_matrix`, :func:`roc`, :func:`predicted_vs_true`,
-:func:`loss_curves` — each writing one PNG and returning its path.
+:func:`loss_curves`, :func:`pit_histogram`, :func:`calibration_curve`, :func:`grid_plot` — each
+writing one PNG and returning its path.
 """
 
 from __future__ import annotations
@@ -95,4 +96,55 @@ def loss_curves(history: dict, best_epoch: int | None, path: Path, title: str = 
     ax.set(xlabel="epoch", ylabel="loss", title=title)
     ax.set_yscale(loss_scale(history))
     ax.legend()
+    return save(fig, path)
+
+
+def pit_histogram(pit, path, *, bins: int = 10, title: str = "") -> Path:
+    """Histogram of PIT values — F(y), F the predictive distribution, e.g. Φ((y − ŷ)/σ) — with the
+    flat line of a calibrated model (± its Poisson scatter): a U shape means intervals too narrow,
+    a hump too wide, a slope a bias."""
+    pit = np.asarray(pit, float)
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.hist(pit, bins=bins, range=(0, 1), color="C0", alpha=0.8)
+    expected = len(pit) / bins
+    ax.axhline(expected, color="k", ls="--", lw=1, label="calibrated")
+    ax.axhspan(expected - np.sqrt(expected), expected + np.sqrt(expected), color="k", alpha=0.1)
+    ax.set(xlabel="PIT = F(y), F the predictive distribution", ylabel="objects", title=f"PIT {title}".strip(), xlim=(0, 1))
+    ax.legend()
+    return save(fig, path)
+
+
+def calibration_curve(curves: dict, path, title: str = "") -> Path:
+    """Observed against nominal coverage of the central Gaussian intervals ``{label: (levels,
+    observed)}``, with the diagonal of a calibrated σ (above it: σ too large)."""
+    fig, ax = plt.subplots(figsize=(4.8, 4.5))
+    for label, (levels, observed) in curves.items():
+        ax.plot(levels, observed, "o-", ms=3, label=label)
+    ax.plot([0, 1], [0, 1], "k:", lw=1, label="calibrated")
+    ax.set(xlabel="nominal coverage", ylabel="observed coverage", xlim=(0, 1), ylim=(0, 1),
+           title=f"calibration {title}".strip())
+    ax.legend(loc="upper left")
+    return save(fig, path)
+
+
+def grid_plot(key: str, values, means: dict, stds: dict | None, path, title: str = "") -> Path:
+    """One small panel per test metric against the grid's values (``--grid KEY=V1,V2,...``), with
+    ±1 std error bars when ``stds`` are given (seeds or folds per value). Numeric values are
+    placed on a number line, others one after another."""
+    try:
+        x = np.array([float(v) for v in values])
+    except ValueError:
+        x = np.arange(len(values))
+    n = len(means)
+    cols = min(n, 4)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
+    for ax, (name, ys) in zip(axes.flat, means.items()):
+        ax.errorbar(x, ys, yerr=None if stds is None else stds[name], fmt="o-", ms=4, capsize=3)
+        ax.set(xlabel=key, ylabel=name)
+        ax.set_xticks(x, [str(v) for v in values])
+    for ax in list(axes.flat)[n:]:
+        ax.remove()
+    if title:
+        fig.suptitle(title)
     return save(fig, path)

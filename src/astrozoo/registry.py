@@ -328,9 +328,19 @@ class Registry:
 
 
 def parameters(cls) -> dict:
-    """{name: default} of a class's constructor (None where there is no default)."""
-    return {n: (None if p.default is p.empty else p.default) for n, p in inspect.signature(cls).parameters.items()
-            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    """{name: default} of a class's constructor, following ``**kwargs`` up the classes (None
+    where there is no default)."""
+    found: dict = {}
+    for klass in cls.__mro__:
+        if "__init__" not in klass.__dict__:
+            continue
+        signature = inspect.signature(klass.__dict__["__init__"])
+        for n, p in list(signature.parameters.items())[1:]:
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+                found.setdefault(n, None if p.default is p.empty else p.default)
+        if not any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+            break
+    return found
 
 
 def check_signature(cls, params: dict, where: str, what: str) -> None:

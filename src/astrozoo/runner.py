@@ -18,8 +18,8 @@ import numpy as np
 from astrozoo import recipes, tracking, validate
 from astrozoo.errors import AstrozooError
 from astrozoo.interfaces import FitContext, RunResult
-from astrozoo.metrics.regression import coverage
-from astrozoo.plots import loss_curves
+from astrozoo.metrics import calibration
+from astrozoo.plots import calibration_curve, grid_plot, loss_curves, pit_histogram
 from astrozoo.registry import check_signature, get_registry
 
 MODEL_FILE = "model.azm"  # the same name astrozoo.serving reads
@@ -201,9 +201,11 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
         scores = {name: extra[name] if name in extra else registry.metric(name)(test["y_true"], test["y_pred"])
                   for name in task.metrics}
         scores.update({name: value for name, value in extra.items() if name not in scores})
-        if "y_std" in test:
-            for z, label in ((1.0, "68"), (1.96, "95")):
-                scores[f"coverage_{label}"] = coverage(test["y_true"], test["y_pred"], test["y_std"], z)
+        if task.kind == "regression":
+            fitted, calibration_scores = calibrate(predictions)
+            scores.update(calibration_scores)
+            tracker.log_metrics({"recalibrated": float(fitted.conformal),
+                                 **{f"interval_z_{name}": fitted.scale(p) for name, p in calibration.LEVELS.items()}})
         tracker.log_metrics({f"test_{k}": v for k, v in scores.items()})
         val = predictions["val"]
         tracker.log_metrics({f"val_{task.primary_metric}":
@@ -219,8 +221,11 @@ def run(task_name: str, model_name: str, *, dataset: str | None = None, profile:
         if register:
             from astrozoo import serving
 
+            test = predictions["test"]  # the served model predicts its own σ, not the run's calibrated one
+            example = {"ids": test["ids"], "y_pred": test["y_pred"],
+                       **({"y_std": test["y_std_raw"]} if "y_std_raw" in test else {})}
             version = serving.log_registered_model(tracker, model, task_name, dataset_cls.name,
-                                                   recipe.data, predictions["test"], register)
+                                                   recipe.data, example, register)
             echo(f"[{run_name}] registered model {register!r} version {version}")
         echo(f"[{run_name}] test metrics:")
         for name, value in scores.items():
@@ -232,6 +237,13 @@ def run_many(task_name: str, model_name: str, *, seeds=(0,), folds: int = 0, ove
              profile: str = "quick", echo=print, **kwargs) -> str:
     """Several seeds and/or K cross-validation folds as child runs of one parent MLflow run;
     the parent records mean and std of every test metric. Returns the parent's run id."""
+    return _run_many(task_name, model_name, seeds=seeds, folds=folds, overrides=overrides, profile=profile,
+                     echo=echo, **kwargs)[0]
+
+
+def _run_many(task_name: str, model_name: str, *, seeds=(0,), folds: int = 0, overrides=(),
+              profile: str = "quick", echo=print, **kwargs) -> tuple[str, dict[str, list[float]]]:
+    """:func:`run_many`, also returning each test metric's values over the child runs."""
     import itertools
 
     validate.check_run_options(min(seeds), len(seeds), folds)
@@ -266,6 +278,88 @@ def run_many(task_name: str, model_name: str, *, seeds=(0,), folds: int = 0, ove
         echo(f"[{name}] mean ± std over {len(next(iter(collected.values())))} runs:")
         for key, values in collected.items():
             echo(f"  {key:>12s} = {np.mean(values):.4f} ± {np.std(values):.4f}")
+        return parent.run_id, collected
+
+
+def calibrate(predictions: dict) -> tuple[calibration.Calibration, dict]:
+    """Calibrated intervals from the validation split (:func:`astrozoo.metrics.calibration.fit`):
+    the model's own σ (kept as ``y_std_raw``) where it covers the validation split as nominal, else
+    split-conformal intervals on σ (1 for a model without one). Every split's ``y_std`` becomes the
+    calibrated 68% half-width. Returns the calibration and the test scores: ``coverage_68`` and
+    ``coverage_95`` of the calibrated intervals and, for a model with its own σ,
+    ``raw_coverage_68``/``raw_coverage_95`` of ±1σ/±1.96σ."""
+    for pred in predictions.values():
+        if "y_std" in pred:
+            pred["y_std_raw"] = np.asarray(pred["y_std"], dtype=float)
+    own = "y_std_raw" in predictions["test"]
+    fitted = calibration.fit(_residuals(predictions["val"]), own)
+    z_test = _residuals(predictions["test"])
+    scores = fitted.coverages(z_test)
+    if own:
+        scores.update({f"raw_{k}": v for k, v in calibration.Calibration(z_test, False).coverages(z_test).items()})
+    for pred in predictions.values():
+        pred["y_std"] = fitted.scale(calibration.LEVELS["68"]) * pred.get("y_std_raw", np.ones(len(pred["y_true"])))
+    return fitted, scores
+
+
+def _residuals(pred: dict) -> np.ndarray:
+    """(y − ŷ)/σ with the model's own σ, or 1 where it has none."""
+    return calibration.normalised_residuals(pred["y_true"], pred["y_pred"], pred.get("y_std_raw", 1.0))
+
+
+def parse_grid(text: str) -> tuple[str, list[str]]:
+    """``data.radius=0.5,1,2`` → ('data.radius', ['0.5', '1', '2'])."""
+    key, _, values = text.partition("=")
+    values = [v.strip() for v in values.split(",") if v.strip()]
+    if "." not in key or not values:
+        raise AstrozooError(f"--grid {text!r}: expected SECTION.KEY=V1,V2,..., e.g. data.radius=0.5,1,2")
+    if len(set(values)) < len(values):
+        raise AstrozooError(f"--grid {text!r}: a value is repeated")
+    return key.strip(), values
+
+
+def run_grid(task_name: str, model_name: str, grid: str, *, seeds=(0,), folds: int = 0, overrides=(),
+             profile: str = "quick", echo=print, **kwargs) -> str:
+    """One child run per value of ``grid`` (``SECTION.KEY=V1,V2,...``, set like ``--set``) under
+    one parent MLflow run; with several seeds or folds each value is itself a parent of those
+    (:func:`run_many`) and contributes its mean ± std. The parent logs every test metric at step
+    i (the i-th value; params ``grid.key``, ``grid.values``) and ``plots/grid_<key>.png``, the
+    test metrics against the value. Returns the parent's run id."""
+    key, values = parse_grid(grid)
+    for value in values:  # every value is checked before anything runs
+        prepare(task_name, model_name, profile=profile, seed=max(seeds), dataset=kwargs.get("dataset"),
+                overrides=list(overrides) + [f"{key}={value}"])
+    many = len(seeds) > 1 or folds > 0
+    tags = {"task": task_name, "model": model_name, "profile": profile, "role": "parent", "grid": key,
+            "seeds": len(seeds), "folds": folds}
+    name = f"{task_name}/{model_name}/{profile}/grid {key}"
+    means: dict[str, list[float]] = {}
+    stds: dict[str, list[float]] = {}
+    with tracking.start_run(task_name, name, tags) as parent:
+        parent.log_params({"grid.key": key, "grid.values": ",".join(values)})
+        for step, value in enumerate(values):
+            child = list(overrides) + [f"{key}={value}"]
+            if many:
+                _, collected = _run_many(task_name, model_name, seeds=seeds, folds=folds, overrides=child,
+                                         profile=profile, echo=echo, **kwargs)
+                metrics = {k: float(np.mean(v)) for k, v in collected.items()}
+                spread = {k: float(np.std(v)) for k, v in collected.items()}
+            else:
+                result, _ = run(task_name, model_name, seed=seeds[0], overrides=child, profile=profile,
+                                echo=echo, **kwargs)
+                metrics, spread = result.metrics, {}
+            parent.log_metrics({f"test_{k}": v for k, v in metrics.items()}, step=step)
+            for k, v in metrics.items():
+                means.setdefault(k, []).append(v)
+                stds.setdefault(k, []).append(spread.get(k, 0.0))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = grid_plot(key, values, means, stds if many else None, Path(tmp) / f"grid_{key}.png",
+                             title=f"{task_name} / {model_name} ({profile})")
+            parent.log_artifact(path, "plots")
+        echo(f"[{name}] test metrics against {key}:")
+        echo("  " + " ".join(f"{k:>10s}" for k in [key, *means]))
+        for i, value in enumerate(values):
+            echo("  " + " ".join(f"{x:>10s}" for x in [value, *(f"{v[i]:.4f}" for v in means.values())]))
         return parent.run_id
 
 
@@ -350,7 +444,22 @@ def _log_artifacts(tracker, result: RunResult, model) -> None:
         if result.history:
             paths.append(loss_curves(result.history, result.best_epoch, plots / "loss_curves.png",
                                      title=f"{result.task.name} / {result.model_name}"))
+        if result.task.kind == "regression" and "y_std" in result.predictions["test"]:
+            paths += calibration_figures(result.predictions, plots, f"{result.model_name} (test)")
         if result.task.report is not None:
             paths += result.task.report(result, plots)
         for path in paths:
             tracker.log_artifact(path, "plots")
+
+
+def calibration_figures(predictions: dict, folder: Path, title: str) -> list[Path]:
+    """The test split's PIT histogram and calibration curve: the calibrated intervals and, where
+    they were recalibrated, the model's own σ read as a Gaussian's."""
+    own = "y_std_raw" in predictions["test"]
+    fitted = calibration.fit(_residuals(predictions["val"]), own)
+    z_test = _residuals(predictions["test"])
+    curves = {("conformal on validation" if fitted.conformal else "model's σ (Gaussian)"): fitted.curve(z_test)}
+    if own and fitted.conformal:
+        curves = {"model's σ (Gaussian)": calibration.Calibration(z_test, False).curve(z_test), **curves}
+    return [pit_histogram(fitted.pit(z_test), folder / "pit_histogram.png", title=title),
+            calibration_curve(curves, folder / "calibration_curve.png", title=title)]

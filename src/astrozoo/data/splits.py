@@ -1,5 +1,5 @@
-"""Train / validation / test splits, all seeded: random, stratified, grouped, spatial sub-volume
-and K-fold.
+"""Train / validation / test splits, all seeded: random, stratified, grouped, spatial sub-volume,
+K-fold and spatial K-fold.
 
 Each function returns one label per object — ``"train"``, ``"val"``, ``"test"`` (or ``""`` for
 an object a spatial gap drops) — so a dataset stores one array and hands out ``label == name``.
@@ -170,4 +170,32 @@ def subvolume_split(pos, box: float, gap: float = 6.0, fractions=(0.732, 0.081, 
     for name in SPLITS:
         if not np.any(label == name):
             raise SplitError(f"{too_small}: the {name} sub-volume is empty")
+    return label
+
+
+def subvolume_fold(pos, box: float, fold: int, n_folds: int, gap: float = 6.0, val_fraction: float = 0.1,
+                   axis: int = 0) -> np.ndarray:
+    """Spatial K-fold cross-validation in a periodic box: K equal slabs along ``axis``, slab
+    ``fold`` the test sub-volume (so every object is tested in exactly one fold). After it, a gap
+    of ``gap``, a validation slab of ``val_fraction`` of the remaining length, a gap, the training
+    slab and a gap before the test slab again — the layout of :func:`subvolume_split`, rotated.
+    Objects inside a gap get ``""``."""
+    check_fold(fold, n_folds)
+    pos = np.atleast_2d(np.asarray(pos, dtype=np.float64))
+    box, gap = float(box), float(gap)
+    width = box / n_folds
+    rest = box - width - 3 * gap
+    if gap < 0 or rest <= 0:
+        raise SplitError(f"box of {box} Mpc is too small for {n_folds} folds with {gap} Mpc gaps "
+                         f"(needs more than {width + 3 * gap:.1f} Mpc)")
+    x = np.mod(pos[:, axis] - fold * width, box)
+    val_start = width + gap
+    train_start = val_start + val_fraction * rest + gap
+    label = np.full(len(x), "", dtype="<U5")
+    label[x < width] = "test"
+    label[(x >= val_start) & (x < train_start - gap)] = "val"
+    label[(x >= train_start) & (x < box - gap)] = "train"
+    for name in SPLITS:
+        if not np.any(label == name):
+            raise SplitError(f"fold {fold} of {n_folds}: the {name} sub-volume is empty")
     return label

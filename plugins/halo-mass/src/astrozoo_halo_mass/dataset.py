@@ -68,12 +68,14 @@ class HaloDataset(Dataset):
     task = "halo-mass"
     schema = SCHEMA
     simulation_default = "TNG50-1"
+    folds = True  # fold ≥ 0: spatial K-fold cross-validation (astrozoo.data.splits.subvolume_fold)
 
     def __init__(self, seed: int = 0, radius: float = 3.0, gap: float = 6.0, flag_cut: bool = False,
                  image_size: int = 224, path: str = "", simulation: str = "", snap: int = 99,
-                 log_fstrip_vir: float = STRIP_DEFAULT):
+                 log_fstrip_vir: float = STRIP_DEFAULT, fold: int = -1, n_folds: int = 5):
         super().__init__(seed=seed, radius=radius, gap=gap, flag_cut=flag_cut, image_size=image_size, path=path,
                          simulation=simulation, snap=snap, log_fstrip_vir=log_fstrip_vir)
+        self.fold, self.n_folds = int(fold), int(n_folds)
         self.seed, self.radius, self.gap, self.flag_cut = seed, radius, gap, flag_cut
         self.image_size, self.path = image_size, path
         self.simulation, self.snap = simulation or self.simulation_default, int(snap)
@@ -119,10 +121,11 @@ class HaloDataset(Dataset):
     @cached_property
     def split_labels(self) -> np.ndarray:
         """'train', 'val', 'test' or '' (in a gap, or dropped by the flag cut) per galaxy."""
-        from astrozoo.data.splits import subvolume_split
+        from astrozoo.data.splits import subvolume_fold, subvolume_split
 
         try:
-            labels = subvolume_split(self.catalogue[0]["pos"], self.box, gap=self.gap)
+            labels = (subvolume_fold(self.catalogue[0]["pos"], self.box, self.fold, self.n_folds, gap=self.gap)
+                      if self.fold >= 0 else subvolume_split(self.catalogue[0]["pos"], self.box, gap=self.gap))
         except ValueError as exc:
             raise AstrozooError(f"{self.catalogue_file()}: cannot split: {exc}") from exc
         if self.flag_cut:
@@ -187,7 +190,7 @@ class HaloDataset(Dataset):
         _, attrs = self.catalogue
         labels = self.split_labels
         counts = {s: int((labels == s).sum()) for s in ("train", "val", "test")}
-        out = {"file": str(self.catalogue_file()), "box_mpc": self.box, "n_galaxies": len(labels),
+        out = {**({"fold": f"{self.fold}/{self.n_folds}"} if self.fold >= 0 else {}),"file": str(self.catalogue_file()), "box_mpc": self.box, "n_galaxies": len(labels),
                "n_dropped_in_gaps": int((labels == "").sum()), **counts,
                "satellite_fraction": float(np.mean(~self.table["is_central"].astype(bool)))
                if "is_central" in self.table else "unknown",

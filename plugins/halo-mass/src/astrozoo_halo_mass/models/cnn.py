@@ -96,8 +96,8 @@ class CNN(NeuralRegressor):
 
         self.history = fit(
             net, optimizer, batches=lambda: image_batches(images, p, generator, mstar, y),
-            loss=lambda b: regression_loss(net(b[0], b[1]), b[2]),
-            validate=lambda: regression_loss(net(None, v_mstar, net.encoder.chunked(v_images)), v_y),
+            loss=lambda b: regression_loss(net(b[0], b[1]), b[2], p["loss"]),
+            validate=lambda: regression_loss(net(None, v_mstar, net.encoder.chunked(v_images)), v_y, p["loss"]),
             epochs=p["epochs"], context=context, patience=p["patience"] or None, desc=self.name,
             generators=[generator])
         self.net.to("cpu").eval()

@@ -156,11 +156,11 @@ class CNNGNN(NeuralRegressor):
         def loss(batch):
             b, x = batch
             out = net(b.mstar, b.edge_index, b.edge_attr, features=on_nodes(encoder(x), b))
-            return regression_loss(out[b.target], b.y[b.target])
+            return regression_loss(out[b.target], b.y[b.target], p["loss"])
 
         def validate():
             out = net(g_val.mstar, g_val.edge_index, g_val.edge_attr, features=on_nodes(encoder.chunked(v_images), g_val))
-            return regression_loss(out[g_val.target], g_val.y[g_val.target])
+            return regression_loss(out[g_val.target], g_val.y[g_val.target], p["loss"])
 
         self.history = fit(net, optimizer, batches=batches, loss=loss, validate=validate, epochs=p["epochs"],
                            context=context, patience=p["patience"] or None, callbacks=[schedule],

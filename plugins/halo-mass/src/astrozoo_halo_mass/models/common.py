@@ -1,9 +1,11 @@
 """Pieces shared by the halo-mass neural models (``gnn``, ``cnn``, ``cnn-gnn``).
 
 All three end in the same kind of readout: features concatenated with M* → a 3-layer MLP →
-log M_halo (Jespersen et al., Sections 3.4–3.6). With ``loss = "gaussian_nll"`` the readout
-also predicts a log-variance and trains with a Gaussian negative log-likelihood, as the public
-code of Wu & Jespersen (2023) does; otherwise it is trained with MSE as in the paper.
+log M_halo (Jespersen et al., Sections 3.4–3.6), trained with MSE as in the paper. With
+``loss = "gaussian_nll"`` or ``"moment"`` the readout also predicts a log-variance, trained with a
+Gaussian negative log-likelihood or with the moment-network loss of Wu & Jespersen (2023)'s public
+code (:func:`regression_loss`); the run calibrates that σ on the validation split
+(:func:`astrozoo.runner.calibrate`).
 Inputs (M*) and the target are standardised with training statistics held as buffers in the
 network, so a network maps physical units to physical units and its state_dict is complete.
 """
@@ -18,7 +20,7 @@ from torch import nn
 
 from astrozoo.interfaces import Model, Split
 
-LOSSES = ("mse", "gaussian_nll")
+LOSSES = ("mse", "gaussian_nll", "moment")
 
 
 def mlp(sizes: list[int], norm: bool = True) -> nn.Sequential:
@@ -64,12 +66,25 @@ class Readout(nn.Module):
         return torch.cat([mean, out[:, 1:2] + 2 * torch.log(self.y_std)], dim=-1)
 
 
-def regression_loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """MSE for one output column; Gaussian NLL (torch.nn.GaussianNLLLoss) for (mean, log-var)."""
+def regression_loss(out: torch.Tensor, y: torch.Tensor, loss: str | None = None) -> torch.Tensor:
+    """The training loss of ``out`` (column 0 the mean μ; column 1, with two, the log-variance):
+
+    - ``mse``: mean of (μ − y)² (the paper);
+    - ``gaussian_nll``: torch.nn.GaussianNLLLoss with σ² = exp(column 1);
+    - ``moment``: the moment-network loss of Wu & Jespersen (2023)'s public code (after Jeffrey &
+      Wandelt 2020), log mean (μ − y)² + log mean ((μ − y)² − σ²)²: σ² is fitted to the squared
+      residual, not through a likelihood.
+
+    ``loss`` None: MSE for one column, Gaussian NLL for two."""
     y = y.float()
-    if out.shape[-1] == 1:
+    loss = loss or ("mse" if out.shape[-1] == 1 else "gaussian_nll")
+    if loss == "mse":
         return nn.functional.mse_loss(out[:, 0], y)
-    return nn.functional.gaussian_nll_loss(out[:, 0], y, out[:, 1].clamp(-20, 20).exp())
+    variance = out[:, 1].clamp(-20, 20).exp()
+    if loss == "gaussian_nll":
+        return nn.functional.gaussian_nll_loss(out[:, 0], y, variance)
+    squared = (out[:, 0] - y) ** 2
+    return torch.log(squared.mean()) + torch.log(((squared - variance) ** 2).mean())
 
 
 def check_loss(loss: str) -> int:

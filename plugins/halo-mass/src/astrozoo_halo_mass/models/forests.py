@@ -54,6 +54,14 @@ class Forest(Model):
     def predict(self, split: Split) -> np.ndarray:
         return self.estimator_.predict(feature_matrix(split, self.features))
 
+    def predict_std(self, split: Split) -> np.ndarray:
+        """The spread of the trees' predictions: fully grown trees each predict about one training
+        galaxy near this one, so their spread follows the scatter of M_halo at these features, as
+        a quantile regression forest's does (Meinshausen 2006). The run calibrates it on the
+        validation split (astrozoo.runner.calibrate)."""
+        X = feature_matrix(split, self.features)
+        return np.std([tree.predict(X) for tree in self.estimator_.estimators_], axis=0)
+
 
 class Simple(Forest):
     name, description = "simple", "random forest on M* (Table 2 SIMPLE)"
@@ -91,6 +99,9 @@ class XGBoost(Forest):
         super().__init__(n_estimators=n_estimators, features=features)
         self.options = dict(n_estimators=n_estimators, learning_rate=learning_rate, max_depth=max_depth,
                             early_stopping_rounds=early_stopping_rounds)
+
+    def predict_std(self, split: Split) -> None:
+        return None  # one boosted model, no spread: the run's σ is a constant fitted on validation
 
     def estimator(self, seed: int):
         from xgboost import XGBRegressor

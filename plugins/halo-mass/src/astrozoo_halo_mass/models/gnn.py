@@ -286,7 +286,7 @@ class GNN(NeuralRegressor):
         net = self.net
 
         def loss(g):
-            return regression_loss(net(g.mstar, g.edge_index, g.edge_attr)[g.target], g.y[g.target])
+            return regression_loss(net(g.mstar, g.edge_index, g.edge_attr)[g.target], g.y[g.target], p["loss"])
 
         self.history = fit(net, optimizer, batches=batches, loss=loss, validate=lambda: loss(g_val),
                            epochs=p["epochs"], context=context, patience=p["patience"] or None, desc=self.name,
