@@ -12,7 +12,8 @@ the network has not learnt enough yet, more steps would help; train ≫ test: it
 cutouts would help). Runs go to a temporary MLflow store, not the working directory's.
 ``--plot CSV`` draws the figure (same name, .png) from a CSV; a run draws it at the end.
 
-Models (``--models``): ``baseline``, ``cnn_mlp``, ``resnet18`` and ``vit``, the vit_l16 card's
+Models (``--models``): ``baseline``, ``cnn_mlp``, ``resnet18``, ``alexnet_vgg`` (the slides' best) and
+``vit``, the vit_l16 card's
 quick ViT made cheaper for CPU curves (4 blocks of width 96, 3 heads, on 6-px patches: 64 tokens
 at 48 px).
 ``--max-size name=N`` skips a model's sizes above N (the ViT is the slowest).
@@ -31,6 +32,7 @@ MODELS = {  # name in the CSV: (card, extra overrides)
     "baseline": ("baseline", []),
     "cnn_mlp": ("cnn_mlp", []),
     "resnet18": ("resnet18", []),
+    "alexnet_vgg": ("alexnet_vgg", []),
     "vit": ("vit_l16", ["params.timm_kwargs={patch_size = 6, depth = 4, embed_dim = 96, num_heads = 3}"]),
 }
 FIELDS = ["band", "model", "card", "profile", "n_per_class", "n_train", "n_test", "test_accuracy",
