@@ -84,6 +84,9 @@ def plot(csv_path: Path) -> Path:
             line, = ax.plot(n, test, "o-", label=f"{model} (test)", ls="--" if model == "baseline" else "-")
             ax.plot(n, train, ":", color=line.get_color(), alpha=0.6)
         ax.set_xscale("log")
+        sizes = sorted({int(r["n_train"]) for r in rows if r["band"] == band})
+        ax.set_xticks(sizes, [str(n) for n in sizes])
+        ax.minorticks_off()
         ax.set_xlabel("training cutouts")
         ax.set_ylabel("accuracy (dotted: train)")
         version = {r["generator_version"] for r in rows if r["band"] == band}
