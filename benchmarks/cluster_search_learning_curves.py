@@ -81,8 +81,9 @@ def plot(csv_path: Path) -> Path:
             if not got:
                 continue
             n, test, train = zip(*got)
-            line, = ax.plot(n, test, "o-", label=f"{model} (test)", ls="--" if model == "baseline" else "-")
-            ax.plot(n, train, ":", color=line.get_color(), alpha=0.6)
+            colour = f"C{list(MODELS).index(model)}"
+            ax.plot(n, test, "o-", color=colour, label=f"{model} (test)", ls="--" if model == "baseline" else "-")
+            ax.plot(n, train, ":", color=colour, alpha=0.6)
         ax.set_xscale("log")
         sizes = sorted({int(r["n_train"]) for r in rows if r["band"] == band})
         ax.set_xticks(sizes, [str(n) for n in sizes])
