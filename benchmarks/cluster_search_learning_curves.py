@@ -82,7 +82,7 @@ def plot(csv_path: Path) -> Path:
                 continue
             n, test, train = zip(*got)
             colour = f"C{list(MODELS).index(model)}"
-            ax.plot(n, test, "o-", color=colour, label=f"{model} (test)", ls="--" if model == "baseline" else "-")
+            ax.plot(n, test, marker="o", color=colour, label=f"{model} (test)", ls="--" if model == "baseline" else "-")
             ax.plot(n, train, ":", color=colour, alpha=0.6)
         ax.set_xscale("log")
         sizes = sorted({int(r["n_train"]) for r in rows if r["band"] == band})
