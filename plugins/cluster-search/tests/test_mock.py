@@ -123,3 +123,19 @@ def test_data_generate_writes_a_file_the_dataset_reads(tmp_path, capsys):
     data = MockMicrowave(seed=2, n_per_class=10, image_size=16, path=str(path))
     assert sum(len(data.load(s)) for s in ("train", "val", "test")) == 30
     assert data.load("test").data["images"]().shape[1:] == (3, 16, 16)  # f090, f150 and their difference
+
+
+def test_the_survey_varies_from_cutout_to_cutout():
+    """Version 2: depth, bright stars and projected groups differ per cutout, and are recorded."""
+    assert mock.VERSION >= 2
+    ir = mock.generate("ir", n_per_class=20, image_size=32, seed=1)[0]
+    mw = mock.generate("microwave", n_per_class=20, image_size=32, seed=1)[0]
+    for cols in (ir, mw):
+        assert cols["noise_scale"].max() / cols["noise_scale"].min() > 1.5
+        random = cols["label"] == 2
+        assert np.isnan(cols["group_m500"][~random]).all() and np.isfinite(cols["group_m500"][random]).any()
+    stars = np.isfinite(ir["star_w1"])
+    assert stars.any() and (ir["label"][stars] != 2).any()  # foreground stars in clusters and sources too
+    assert np.isnan(mw["star_w1"]).all()
+    z, _ = ph.sample_clusters(4000, np.random.default_rng(0), (0.1, 1.5), 1e14)
+    assert 0.5 < np.median(z) < 0.8 and 0.02 < np.mean(z > 1.2) < 0.15  # a mass-limited sample

@@ -63,7 +63,7 @@ class CutoutDataset(Dataset):
     difference_default = False  # the band's default for ``difference``
 
     def __init__(self, seed: int = 0, n_per_class: int = 1000, image_size: int = 64, scaling: str = "asinh",
-                 softening: float = 3.0, z_min: float = 0.1, z_max: float = 1.5, m_min: float = 1.5e14,
+                 softening: float = 3.0, z_min: float = 0.1, z_max: float = 1.5, m_min: float = 1e14,
                  field_size: int = 256, path: str = "", difference: bool | None = None):
         difference = self.difference_default if difference is None else bool(difference)
         super().__init__(seed=seed, n_per_class=n_per_class, image_size=image_size, scaling=scaling,

@@ -27,11 +27,16 @@ GALAXY_COUNTS = (3.5, 0.35, 12.0, 19.5)
 STAR_COUNTS = (3.0, 0.12, 8.0, 19.0)
 FIELD_VARIANCE = 0.3
 AGN_FRACTION = 0.05  # of field galaxies, with W1−W2 ≥ 0.8 (Stern et al. 2012)
+# Members of clusters that are AGN (W1−W2 0.8–1.5): 2% (1+z)^2, at most 15% — the AGN fraction
+# of cluster galaxies rises steeply with redshift (Martini et al. 2009; Galametz et al. 2009 find
+# IRAC-selected AGN overdense in clusters at z > 1).
+MEMBER_AGN = (0.02, 2.0, 0.15)
 
 
 # -- infrared ----------------------------------------------------------------------------------------
-def ir_field_sources(shape, rng: np.random.Generator, band: ph.IRBand = ph.IR) -> dict:
-    """Field galaxies, faint AGN and stars over a canvas of ``shape`` pixels (plus a margin)."""
+def ir_field_sources(shape, rng: np.random.Generator, band: ph.IRBand = ph.IR, star_density: float = 1.0) -> dict:
+    """Field galaxies, faint AGN and stars over a canvas of ``shape`` pixels (plus a margin);
+    ``star_density`` scales the star counts (the Galactic latitude of the field)."""
     ny, nx = shape
     margin = 8
     area = (nx + 2 * margin) * (ny + 2 * margin) * (band.pixscale / 3600) ** 2
@@ -40,7 +45,7 @@ def ir_field_sources(shape, rng: np.random.Generator, band: ph.IRBand = ph.IR) -
     colour = np.clip(-0.1 + 0.12 * (gal - 14), -0.2, 0.5) + rng.normal(0, 0.15, gal.size)
     agn = rng.random(gal.size) < AGN_FRACTION
     colour[agn] = rng.uniform(0.8, 1.5, agn.sum())
-    stars = ph.number_counts(rng, area, *STAR_COUNTS)
+    stars = ph.number_counts(rng, area * star_density, *STAR_COUNTS)
     mags = np.concatenate([gal, stars])
     colours = np.concatenate([colour, rng.normal(0.0, 0.05, stars.size)])
     n = mags.size
@@ -55,7 +60,8 @@ def cluster_members(z: float, m500: float, x0: float, y0: float, rng: np.random.
     Projected NFW positions (concentration 3 in units of R500, truncated at 2 R500; Lin et al.
     2004), Schechter magnitudes (α = −0.9) from m*−3 to m*+3 around ``mstar_w1(z)`` with
     N(<m*+2, <R500) = ``richness(M500)`` on average, red-sequence colours ``passive_w1w2(z)``
-    ± 0.05; a BCG 1.5 ± 0.3 mag brighter than m* with a de Vaucouleurs profile (r_e = 15 kpc).
+    ± 0.05, of which a fraction :data:`MEMBER_AGN` are AGN colours; a BCG 1.5 ± 0.3 mag brighter
+    than m* with a de Vaucouleurs profile (r_e = 15 kpc). Works for groups (M500 ~ 3e13) as well.
     """
     mstar = float(ph.mstar_w1(z))
     lo, hi = mstar - 3, mstar + 3
@@ -68,6 +74,9 @@ def cluster_members(z: float, m500: float, x0: float, y0: float, rng: np.random.
     members = {"x": x0 + radius * r500_px * np.cos(phi), "y": y0 + radius * r500_px * np.sin(phi),
                "w1": ph.schechter_mags(n, mstar, alpha, lo, hi, rng),
                "w1w2": ph.passive_w1w2(z) + rng.normal(0, 0.05, n)}
+    a, slope, most = MEMBER_AGN
+    agn = rng.random(n) < min(a * (1 + z) ** slope, most)
+    members["w1w2"][agn] = rng.uniform(0.8, 1.5, agn.sum())
     bcg = {"x": x0, "y": y0, "w1": mstar - rng.normal(1.5, 0.3), "w1w2": float(ph.passive_w1w2(z)),
            "r_eff_px": 0.015 * cosmology.arcsec_per_mpc(z) / band.pixscale, "n": 4.0,
            "ellip": rng.uniform(0.05, 0.35), "theta": rng.uniform(0, np.pi)}
@@ -98,11 +107,13 @@ def _concat(parts: list[dict]) -> dict:
 
 
 def render_ir(shape, points: list[dict], extended: list[dict], rng: np.random.Generator,
-              band: ph.IRBand = ph.IR, noise: bool = True) -> np.ndarray:
+              band: ph.IRBand = ph.IR, noise: bool = True, noise_scale: float = 1.0,
+              star_density: float = 1.0) -> np.ndarray:
     """(2, H, W) W1/W2 image in nanomaggies: the field background, the given point-like sources
-    and extended (Sérsic) sources, each band convolved with its Gaussian PSF, plus sky noise."""
+    and extended (Sérsic) sources, each band convolved with its Gaussian PSF, plus sky noise
+    (``noise_scale`` × the nominal σ: the survey's depth at this place)."""
     ny, nx = shape
-    pts = _concat([ir_field_sources(shape, rng, band), *points])
+    pts = _concat([ir_field_sources(shape, rng, band, star_density), *points])
     image = np.zeros((2, ny, nx))
     sigma = band.psf_sigma_px()
     flux_w1 = ph.mag_to_flux(pts["w1"])
@@ -114,7 +125,7 @@ def render_ir(shape, points: list[dict], extended: list[dict], rng: np.random.Ge
         fluxes = ph.mag_to_flux([src["w1"], src["w1"] - src["w1w2"]])
         image += convolve_psf(np.stack([profile * f for f in fluxes]), band.fwhm, band.pixscale)
     if noise:
-        image += rng.standard_normal(image.shape) * band.noise_sigma()[:, None, None]
+        image += rng.standard_normal(image.shape) * noise_scale * band.noise_sigma()[:, None, None]
     return image.astype(np.float32)
 
 
@@ -139,11 +150,15 @@ def _power_law(rng, lo, hi, slope):
 
 
 def render_microwave(shape, clusters: list[dict], sources: list[dict], rng: np.random.Generator,
-                     band: ph.MicrowaveBand = ph.MICROWAVE, noise: bool = True, pad: int = 2) -> np.ndarray:
+                     band: ph.MicrowaveBand = ph.MICROWAVE, noise: bool = True, pad: int = 2,
+                     noise_scale: float = 1.0, faint_sources: bool = False) -> np.ndarray:
     """(2, H, W) f090/f150 maps in μK_CMB: lensed-free primary CMB (a Gaussian random field of
     ``cmb_cl`` on a ``pad``× larger canvas, cropped, so modes larger than the cutout are present)
     plus the tSZ of each cluster (Arnaud et al. 2010 profile), both convolved with the channel's
-    beam, plus point sources (beam-shaped) and white noise.
+    beam, plus point sources (beam-shaped) and noise: white (``noise_scale`` × the nominal depth)
+    plus atmospheric 1/f noise, common to both channels (:func:`physics.atmosphere_cl`).
+    ``faint_sources`` adds the background of sources below the catalogue's limit
+    (:data:`FAINT_SOURCES`).
 
     ``clusters``: dicts with x, y [px], z, m500; ``sources``: dicts with x, y, s150 [mJy], alpha.
     """
@@ -159,6 +174,8 @@ def render_microwave(shape, clusters: list[dict], sources: list[dict], rng: np.r
         ymap += ph.compton_y(theta, cl["m500"], cl["z"])
     maps = np.zeros((2, ny, nx))
     omega_pix = pix**2
+    if faint_sources:
+        sources = sources + faint_source_background(shape, band, rng)
     for c, (nu, fwhm) in enumerate(zip(band.freqs, band.fwhm)):
         sky = cmb + ph.tsz_f(nu) * ph.T_CMB_UK * ymap
         sky = np.fft.ifft2(np.fft.fft2(sky) * ph.beam_transfer(n, pix, fwhm)).real
@@ -169,5 +186,25 @@ def render_microwave(shape, clusters: list[dict], sources: list[dict], rng: np.r
             ph.add_gaussians(maps[c], [src["x"] for src in sources], [src["y"] for src in sources], flux,
                              band.beam_sigma_px()[c])
     if noise:
-        maps += rng.standard_normal(maps.shape) * band.noise_sigma()[:, None, None]
+        maps += rng.standard_normal(maps.shape) * noise_scale * band.noise_sigma()[:, None, None]
+        common = ph.gaussian_random_field(n, pix, ph.atmosphere_cl, rng)[off_y:off_y + ny, off_x:off_x + nx]
+        maps += noise_scale * np.asarray(band.depth)[:, None, None] / band.depth[0] * \
+            np.asarray(ph.ATMOSPHERE["amplitude"])[:, None, None] * common
     return maps.astype(np.float32)
+
+
+# Sources below a catalogue's limit, everywhere: radio N(>1 mJy) ≈ 10 deg⁻² and dusty
+# N(>1 mJy) ≈ 20 deg⁻² at 150 GHz, dN/dS ∝ S^−2 up to 8 mJy (approximations to the counts of
+# de Zotti et al. 2010 and Mocanu et al. 2013 (SPT); Gralla et al. 2020 (ACT)).
+FAINT_SOURCES = {"radio": (10.0, -0.7), "dusty": (20.0, 3.0)}  # kind: (N(>1 mJy) per deg², α)
+
+
+def faint_source_background(shape, band: ph.MicrowaveBand, rng: np.random.Generator) -> list[dict]:
+    ny, nx = shape
+    area = nx * ny * (band.pixscale / 60) ** 2
+    out = []
+    for density, alpha in FAINT_SOURCES.values():
+        for _ in range(rng.poisson(density * area)):
+            out.append({"x": rng.uniform(0, nx - 1), "y": rng.uniform(0, ny - 1),
+                        "s150": _power_law(rng, 1.0, 8.0, 2.0), "alpha": rng.normal(alpha, 0.3)})
+    return out
