@@ -32,16 +32,12 @@ from torch_geometric.data import Data
 from torch_geometric.nn import MessagePassing
 
 from astrozoo.data.graphs import edge_cosines, radius_graph
+from astrozoo_halo_mass.models.gnn import layers_mlp
 
 
 def block(sizes: list[int]) -> nn.Sequential:
     """Linear–LayerNorm–SiLU between layers, the last Linear bare (the reference's MLPs)."""
-    layers: list[nn.Module] = []
-    for i in range(len(sizes) - 1):
-        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
-        if i < len(sizes) - 2:
-            layers += [nn.LayerNorm(sizes[i + 1]), nn.SiLU()]
-    return nn.Sequential(*layers)
+    return layers_mlp(sizes, norm="before")
 
 
 class EdgeInteractionLayer(MessagePassing):
