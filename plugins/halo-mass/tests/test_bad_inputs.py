@@ -89,7 +89,8 @@ CASES = [
     ("seeds past 2**32", RUN + ["simple", "--seed", "4294967295", "--seeds", "2"], None,
      "the last seed 4294967296 is beyond 2**32 - 1"),
     ("one fold", RUN + ["simple", "--folds", "1"], None, "--folds 1: 0 (no cross-validation) or at least 2"),
-    ("folds without fold support", RUN + ["simple", "--folds", "3"], None, "offers no cross-validation folds"),
+    ("fold out of range", RUN + ["simple", "--set", "data.fold=5"], None,
+     "data.fold=5: must be -1 (default split) or 0..4"),
     # a user's data file (data.path)
     ("pos of shape (N, 2)", GNN_FILE, lambda w: catalogue(w / "bad.h5", pos=np.zeros((N, 2))),
      "column catalogue/pos has shape (40, 2), expected (N, 3)"),

@@ -22,6 +22,7 @@ import numpy as np
 from astrozoo.data import cache_dir, store
 from astrozoo.data.cache import cached
 from astrozoo.data.graphs import count_neighbours
+from astrozoo.data.splits import check_fold
 from astrozoo.errors import AstrozooError
 from astrozoo.interfaces import Dataset, Split
 from astrozoo.validate import Column
@@ -76,6 +77,7 @@ class HaloDataset(Dataset):
         super().__init__(seed=seed, radius=radius, gap=gap, flag_cut=flag_cut, image_size=image_size, path=path,
                          simulation=simulation, snap=snap, log_fstrip_vir=log_fstrip_vir)
         self.fold, self.n_folds = int(fold), int(n_folds)
+        check_fold(self.fold, self.n_folds)
         self.seed, self.radius, self.gap, self.flag_cut = seed, radius, gap, flag_cut
         self.image_size, self.path = image_size, path
         self.simulation, self.snap = simulation or self.simulation_default, int(snap)

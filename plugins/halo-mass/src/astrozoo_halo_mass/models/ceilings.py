@@ -44,5 +44,8 @@ class GroupCeiling(Forest):
     def predict(self, split: Split) -> np.ndarray:
         return super().predict(self._with_groups(split))
 
+    def predict_std(self, split: Split) -> np.ndarray:
+        return super().predict_std(self._with_groups(split))
+
 
 MODELS = [GroupCeiling]
