@@ -18,6 +18,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   "$VENV/bin/python" -m pip install -q -e ".[torch,test,morphology,docs,cluster]"
   echo "$want" > "$stamp"
 fi
+# CI runs every test, the browser and team-tracking ones too (scripts/ci-deps.sh installs their system parts)
+if [ -n "${CI:-}" ] && ! "$VENV/bin/python" -c "import selenium, psycopg2" 2>/dev/null; then
+  "$VENV/bin/python" -m pip install -q selenium psycopg2-binary
+fi
 # no plugin may be found: not installed in this venv, and not on a PYTHONPATH
 unset PYTHONPATH ASTROZOO_PLUGINS
 if "$VENV/bin/python" -c "from importlib.metadata import entry_points as e; raise SystemExit(len(e(group='astrozoo')))"; then
