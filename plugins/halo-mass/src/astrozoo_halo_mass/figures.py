@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from astrozoo import plots
+from astrozoo.plots import plt
 
 COLOURS = {"train": "tab:blue", "val": "tab:orange", "test": "tab:green"}
 
@@ -26,22 +25,10 @@ def split_figure(splits: dict, path: Path) -> Path:
     a.legend(markerscale=2, fontsize=8)
     b.set(xlabel=r"$\log_{10} M_{\rm halo}/M_\odot$", ylabel="density", title=r"(b) $M_{\rm halo}$ per split")
     b.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    return plots.save(fig, path)
 
 
 def predicted_vs_true(y_true, y_pred, log_mstar, path: Path, title: str = "") -> Path:
     """Fig. 2: predicted vs true log M_halo on the test set, coloured by log M*."""
-    fig, ax = plt.subplots(figsize=(5.2, 4.5))
-    sc = ax.scatter(y_true, y_pred, c=log_mstar, s=10, cmap="viridis")
-    lo, hi = min(y_true.min(), y_pred.min()) - 0.1, max(y_true.max(), y_pred.max()) + 0.1
-    ax.plot([lo, hi], [lo, hi], "k--", lw=1)
-    ax.set(xlim=(lo, hi), ylim=(lo, hi), xlabel=r"true $\log_{10} M_{\rm halo}$",
-           ylabel=r"predicted $\log_{10} M_{\rm halo}$", title=title)
-    fig.colorbar(sc, ax=ax, label=r"$\log_{10} M_*/M_\odot$")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    return plots.predicted_vs_true(y_true, y_pred, path, colour=log_mstar, colour_label=r"$\log_{10} M_*/M_\odot$",
+                                   label=r"$\log_{10} M_{\rm halo}$", title=title)
