@@ -79,6 +79,7 @@ def image_rows(split: Split):
     rows asked for (nothing is read here)."""
     images = split.data["images"]
     images = images() if callable(images) else images
+    images = images if hasattr(images, "shape") else np.asarray(images, dtype=np.float32)  # e.g. a list
     if len(images.shape) != 4:
         raise ValueError(f"split {split.name!r}: images must be (N, C, H, W), got shape {images.shape}")
     return images
