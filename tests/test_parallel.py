@@ -1,6 +1,11 @@
 """astrozoo.data.parallel: one chunked process map, in order, worker count from the machine."""
 
 import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -72,6 +77,55 @@ def test_an_interrupted_build_keeps_its_finished_chunks(monkeypatch, tmp_path):
     rows = eval((tmp_path / "rows.txt").read_text())
     assert rows[5] == {"value": 2.5, "flag": 2, "name": "g5"} and len(rows) == 20
     assert not list((tmp_path / "cache" / "toy").glob(".*.work"))  # complete: the chunks are gone
+
+
+def slow_first(x):
+    """Item 0 waits for the file $GO (60 s at most); every item is logged in $CALLS_FILE."""
+    deadline = time.time() + 60
+    while x == 0 and not os.path.exists(os.environ["GO"]) and time.time() < deadline:
+        time.sleep(0.05)
+    with open(os.environ["CALLS_FILE"], "a") as fh:
+        fh.write(f"{x}\n")
+    return x * 2.0
+
+
+def build_slowly(path):
+    import numpy as np
+
+    rows = list(parallel_map(slow_first, range(12), workers=2, chunk=2, keep="slow"))
+    with open(path, "wb") as fh:
+        np.save(fh, np.array(rows))
+
+
+def test_chunks_are_kept_as_they_finish_whatever_the_order_and_a_kill_loses_none(tmp_path):
+    """Chunk 0 is slow: the chunks the other worker finishes meanwhile are kept at once, not when
+    chunk 0 is done; after a SIGKILL only the chunks without a file are computed again."""
+    import numpy as np
+
+    env = dict(os.environ, ASTROZOO_CACHE=str(tmp_path / "cache"), CALLS_FILE=str(tmp_path / "calls.txt"),
+               GO=str(tmp_path / "go"))
+    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import test_parallel as t; "
+            "from astrozoo.data import cache; print(cache.cached('toy', 'slow', {}, '1', t.build_slowly, suffix='.npy'))")
+    first = subprocess.Popen([sys.executable, "-c", code], env=env, start_new_session=True)
+    try:
+        deadline = time.time() + 30  # well before chunk 0 gives up waiting (60 s)
+        while not list((tmp_path / "cache").rglob("chunk-000001.npz")):
+            assert first.poll() is None and time.time() < deadline, "chunk 1 was not kept while chunk 0 ran"
+            time.sleep(0.05)
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)  # the map and its workers, at once
+        first.wait()
+    kept = {int(p.stem.split("-")[1]) for p in (tmp_path / "cache").rglob("chunk-*.npz")}
+    assert 0 not in kept and 1 in kept
+    assert "0" not in (tmp_path / "calls.txt").read_text().split()  # chunk 0 never finished
+
+    (tmp_path / "go").touch()
+    before = len((tmp_path / "calls.txt").read_text().split())
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    again = (tmp_path / "calls.txt").read_text().split()[before:]
+    assert sorted(map(int, again)) == [x for x in range(12) if x // 2 not in kept]  # only the missing chunks
+    assert np.load(done.stdout.strip()).tolist() == [x * 2.0 for x in range(12)]
 
 
 def test_a_generator_is_read_as_the_work_goes(monkeypatch):

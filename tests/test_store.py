@@ -67,3 +67,23 @@ def test_rows_that_do_not_add_up_leave_no_file(tmp_path):
     with pytest.raises(ValueError, match="4 rows written, 10 announced"):
         store.write(tmp_path / "c.h5", {"images": {"gri": short}})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_view_of_some_rows_is_a_lazy_column_of_its_own(tmp_path):
+    values = np.arange(30, dtype=np.float32).reshape(10, 3)[:, :, None, None] * np.ones((1, 1, 2, 2), np.float32)
+    path = store.write(tmp_path / "c.h5", {"images": {"gri": values}})
+    column = store.rows(path, "images", "gri")
+    rows = np.array([7, 2, 3, 9])
+    view = column.take(rows)
+    assert view.shape == (4, 3, 2, 2) and len(view) == 4 and view.rows.tolist() == rows.tolist()
+    np.testing.assert_array_equal(view[np.array([3, 0, 0])], values[[9, 7, 7]])
+    np.testing.assert_array_equal(view[1:3], values[[2, 3]])
+    np.testing.assert_array_equal(view[-1], values[9])
+    np.testing.assert_array_equal(view[np.array([True, False, True, False])], values[[7, 3]])
+    np.testing.assert_array_equal(view[2, 1], values[3, 1])
+    np.testing.assert_array_equal(np.asarray(view), values[rows])
+    np.testing.assert_array_equal(np.stack(list(view)), values[rows])
+    np.testing.assert_array_equal(view.take([3, 1])[:], values[[9, 2]])  # a view of a view
+    np.testing.assert_array_equal(column.take(column.shape[0] * [False])[:], values[:0])
+    with pytest.raises(IndexError):
+        view[4]

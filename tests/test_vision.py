@@ -2,7 +2,9 @@ import numpy as np
 import torch
 
 from astrozoo.interfaces import FitContext, Split
-from astrozoo.vision import ImageClassifier, PlateauLR, Standardizer, augment, create_backbone
+from astrozoo.testing import RecordingRows
+from astrozoo.vision import (ImageBatch, ImageClassifier, PlateauLR, Standardizer, augment, augmentation,
+                             create_backbone)
 
 
 def test_augment_keeps_shape_and_flux_without_rotation():
@@ -68,3 +70,37 @@ def test_image_classifier_learns_a_bright_square():
     model = Tiny(epochs=15, lr=1e-2, batch_size=32, monitor="accuracy").fit(train, val, FitContext())
     p = model.predict(val)
     assert p.shape == (40,) and ((p > 0.5) == y[120:]).mean() > 0.85
+
+
+def test_augmentation_draws_now_and_applies_later_exactly_as_augment():
+    x = torch.rand(8, 3, 12, 12)
+    for options in ({"flips": True}, {"flips": True, "max_rotation": 90, "jitter": 2, "rot90": True}):
+        torch.manual_seed(3)
+        expected = augment(x, **options)
+        torch.manual_seed(3)
+        apply = augmentation(x.shape, x.device, **options)
+        torch.rand(5)  # other draws in between do not matter: the batch's were made
+        assert torch.equal(apply(x), expected)
+
+
+def test_an_image_batch_is_read_only_when_moved_and_then_augmented():
+    images = np.random.default_rng(0).random((20, 3, 6, 6)).astype(np.float32)
+    rows = RecordingRows(images)
+    torch.manual_seed(1)
+    batch = ImageBatch(rows, torch.tensor([4, 17, 2]), "cpu", flips=True, max_rotation=30)
+    assert rows.reads == []
+    torch.manual_seed(1)
+    expected = augment(torch.from_numpy(images[[4, 17, 2]]), flips=True, max_rotation=30)
+    assert torch.equal(batch.to("cpu"), expected) and rows.reads == [3]
+    assert torch.equal(ImageBatch(rows, [0, 1]).to("cpu"), torch.from_numpy(images[:2]))  # no options: as read
+
+
+def test_standardizer_streams_a_lazy_column_to_the_same_numbers():
+    rng = np.random.default_rng(2)
+    for n, size in ((150, 16), (70, 40)):
+        images = (rng.normal(0, 0.3, (n, 3, size, size)) + rng.random((n, 1, 1, 1))).astype(np.float32)
+        rows = RecordingRows(images)
+        streamed, whole = Standardizer().fit(rows, block=32), Standardizer().fit(images)
+        assert np.array_equal(streamed.mean, whole.mean) and np.array_equal(streamed.std, whole.std)
+        assert streamed.mean.dtype == streamed.std.dtype == np.float32 and streamed.mean.shape == (1, 3, 1, 1)
+        assert max(rows.reads) == 32 and sum(rows.reads) == 2 * n  # two passes, 32 rows at a time

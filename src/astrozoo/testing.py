@@ -25,6 +25,7 @@ import pytest
 
 from astrozoo import recipes
 from astrozoo.api import parameters
+from astrozoo.data.store import LazyRows
 from astrozoo.interfaces import PROVENANCES, Dataset, FitContext, Model, Split, TruthAccessError
 from astrozoo.errors import AstrozooError
 from astrozoo.registry import get_registry
@@ -151,7 +152,8 @@ def _check_predictions(predicted: np.ndarray, n: int, kind: str, where: str) -> 
 
 def subsample(split: Split, n: int, seed: int = 0) -> Split:
     """``split`` cut to ``n`` random rows (all of it if smaller): ids, targets and every per-row
-    array in ``data`` (also inside dicts, and what its lazy callables return) alike."""
+    array or lazy store column in ``data`` (also inside dicts, and what its lazy callables
+    return) alike."""
     if len(split) <= n:
         return split
     rows = np.sort(np.random.default_rng(seed).choice(len(split), n, replace=False))
@@ -162,11 +164,33 @@ def subsample(split: Split, n: int, seed: int = 0) -> Split:
 def _take(value, rows: np.ndarray, n: int):
     if isinstance(value, np.ndarray) and value.ndim and value.shape[0] == n:
         return value[rows]
+    if isinstance(value, LazyRows) and value.shape[0] == n:
+        return value.take(rows)  # still read only when indexed
     if isinstance(value, dict):
         return {key: _take(v, rows, n) for key, v in value.items()}
     if callable(value):
         return lambda: _take(value(), rows, n)
     return value
+
+
+class RecordingRows:
+    """``images`` as a lazy column (like :class:`astrozoo.data.store.LazyRows`) that records how
+    many rows each read asks for (``reads``) and refuses to be read whole (``np.asarray``): to
+    check that a model reads a batch at a time."""
+
+    def __init__(self, images: np.ndarray):
+        self.images, self.shape, self.reads = images, images.shape, []
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index) -> np.ndarray:
+        rows = self.images[index]
+        self.reads.append(len(rows))
+        return rows
+
+    def __array__(self, *args, **kwargs):
+        raise AssertionError(f"all {len(self)} images read at once")
 
 
 # -- datasets -------------------------------------------------------------------------------------
@@ -265,7 +289,7 @@ def _arrays(data: dict, prefix: str = ""):
 
 
 def _check_rows(value, n: int, where: str) -> None:
-    if isinstance(value, np.ndarray) and value.shape[:1] != (n,):
+    if isinstance(value, (np.ndarray, LazyRows)) and value.shape[:1] != (n,):
         raise ContractError(f"{where} has shape {value.shape}: expected one row per object ({n})")
     if isinstance(value, dict):
         for key, item in value.items():

@@ -1,8 +1,12 @@
 """Image models shared by every task: timm backbones, batched tensor augmentations,
 per-channel standardisation, and one generic image classifier built on the one training loop.
 
-Images reach models as ``split.data["images"]``: an (N, C, H, W) float32 array, or a zero-arg
-callable returning one (so a dataset can make them lazily).
+Images reach models as ``split.data["images"]``: an (N, C, H, W) float32 array or a lazy store
+column (:class:`astrozoo.data.store.LazyRows`, read only where indexed), or a zero-arg callable
+returning one (so a dataset can make them lazily). :func:`images_of` reads them all at once;
+models that must not (TNG300-sized splits) take :func:`image_rows` and read a batch at a time:
+:class:`ImageBatch` for training, :func:`read_images` for evaluation, ``Standardizer().fit`` for
+the statistics.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import math
 import os
 import socket
 import sys
+from collections.abc import Callable
 from functools import cache
 
 from dataclasses import dataclass
@@ -69,13 +74,49 @@ def create_backbone(name: str, pretrained: bool = True, weights_file: str = "", 
     return timm.create_model(name, pretrained=False, **kwargs)
 
 
-def images_of(split: Split) -> np.ndarray:
+def image_rows(split: Split):
+    """The split's (N, C, H, W) images as they are: an array, or a lazy column that reads only the
+    rows asked for (nothing is read here)."""
     images = split.data["images"]
     images = images() if callable(images) else images
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim != 4:
+    images = images if hasattr(images, "shape") else np.asarray(images, dtype=np.float32)  # e.g. a list
+    if len(images.shape) != 4:
         raise ValueError(f"split {split.name!r}: images must be (N, C, H, W), got shape {images.shape}")
     return images
+
+
+def images_of(split: Split) -> np.ndarray:
+    """All the split's images as one float32 array (small tasks; see :func:`image_rows`)."""
+    return np.asarray(image_rows(split), dtype=np.float32)
+
+
+def read_images(images, index) -> torch.Tensor:
+    """Rows ``index`` (integers or a slice) of ``images`` (an array or a lazy column) as a float32
+    tensor on the CPU: only those rows are read."""
+    index = np.asarray(index) if isinstance(index, (list, torch.Tensor)) else index
+    return torch.from_numpy(np.asarray(images[index], dtype=np.float32))
+
+
+class ImageBatch:
+    """Rows ``index`` of ``images``, read only when the training loop moves the batch to its
+    device (``.to``, :func:`astrozoo.training.to_device`). ``augment``: :func:`augment`'s options;
+    its random draws are made now, on ``device``, and applied once the rows are read. The loop
+    gives each rank its own batches before moving them, so a rank reads only the images it
+    trains on, and memory follows the batch size, not the split."""
+
+    def __init__(self, images, index, device=None, **augment):
+        self.images, self.index = images, index
+        self.augmentation = augmentation((len(index),) + tuple(images.shape[1:]), device, **augment) if augment else None
+
+    def to(self, device, non_blocking: bool = False) -> torch.Tensor:
+        x = read_images(self.images, self.index).to(device, non_blocking=non_blocking)
+        return x if self.augmentation is None else self.augmentation(x)
+
+
+def _one_by_one(images, block: int):
+    """The images one at a time, read ``block`` rows at a time."""
+    for start in range(0, len(images), block):
+        yield from read_images(images, slice(start, start + block)).numpy()
 
 
 @dataclass
@@ -86,9 +127,26 @@ class Standardizer:
     mean: np.ndarray | None = None
     std: np.ndarray | None = None
 
-    def fit(self, images: np.ndarray) -> "Standardizer":
-        self.mean = images.mean(axis=(0, 2, 3), keepdims=True).astype(np.float32)
-        self.std = images.std(axis=(0, 2, 3), keepdims=True).astype(np.float32) + 1e-8
+    def fit(self, images, block: int = 64) -> "Standardizer":
+        """Per-channel statistics of (N, C, H, W) ``images``: an array, or a lazy column read
+        ``block`` rows at a time in two passes (mean, then the spread about it). For images of
+        several channels both give the same float32 numbers: numpy sums each channel of an image
+        pairwise and adds the images in order, and so does the second (tested)."""
+        if isinstance(images, np.ndarray):
+            self.mean = images.mean(axis=(0, 2, 3), keepdims=True).astype(np.float32)
+            self.std = images.std(axis=(0, 2, 3), keepdims=True).astype(np.float32) + 1e-8
+            return self
+        count = images.shape[0] * int(np.prod(images.shape[2:]))
+        total = np.zeros(images.shape[1], np.float32)
+        for image in _one_by_one(images, block):
+            total += image.sum(axis=(1, 2))
+        mean = (total.astype(np.float64) / count).astype(np.float32)
+        squares = np.zeros_like(total)
+        for image in _one_by_one(images, block):
+            deviation = image - mean[:, None, None]
+            squares += (deviation * deviation).sum(axis=(1, 2))
+        std = np.sqrt((squares.astype(np.float64) / count).astype(np.float32))
+        self.mean, self.std = mean.reshape(1, -1, 1, 1), std.reshape(1, -1, 1, 1) + np.float32(1e-8)
         return self
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
@@ -102,21 +160,36 @@ def augment(x: torch.Tensor, flips: bool = True, max_rotation: float = 0.0, jitt
     zero padding) — on whatever device ``x`` lives, batched. ``rot90`` adds a random transpose
     of square images: with both flips, all eight rotations and reflections by 90°, exact on
     the pixel grid (no resampling)."""
-    n = x.shape[0]
-    if rot90 and x.shape[-1] == x.shape[-2]:
-        x = torch.where(torch.rand(n, 1, 1, 1, device=x.device) < 0.5, x.transpose(-1, -2), x)
-    if flips:
-        x = torch.where(torch.rand(n, 1, 1, 1, device=x.device) < 0.5, x.flip(-1), x)
-        x = torch.where(torch.rand(n, 1, 1, 1, device=x.device) < 0.5, x.flip(-2), x)
+    return augmentation(x.shape, x.device, flips, max_rotation, jitter, rot90)(x)
+
+
+def augmentation(shape, device, flips: bool = True, max_rotation: float = 0.0, jitter: int = 0,
+                 rot90: bool = False) -> Callable[[torch.Tensor], torch.Tensor]:
+    """:func:`augment` in two steps: its random draws for a batch of ``shape`` on ``device``, made
+    now, and the function that applies them to the batch once it is read (:class:`ImageBatch`)."""
+    n = shape[0]
+    transpose = torch.rand(n, 1, 1, 1, device=device) < 0.5 if rot90 and shape[-1] == shape[-2] else None
+    flip = [torch.rand(n, 1, 1, 1, device=device) < 0.5 for _ in range(2)] if flips else None
+    theta = None
     if max_rotation or jitter:
-        angle = (torch.rand(n, device=x.device) * 2 - 1) * math.radians(max_rotation)
-        shift = (torch.randint(-jitter, jitter + 1, (n, 2), device=x.device).float()
-                 * 2 / torch.tensor(x.shape[-1:-3:-1], device=x.device)) if jitter else torch.zeros(n, 2, device=x.device)
+        angle = (torch.rand(n, device=device) * 2 - 1) * math.radians(max_rotation)
+        shift = (torch.randint(-jitter, jitter + 1, (n, 2), device=device).float()
+                 * 2 / torch.tensor(shape[-1:-3:-1], device=device)) if jitter else torch.zeros(n, 2, device=device)
         cos, sin = torch.cos(angle), torch.sin(angle)
         theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
-        grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
-        x = F.grid_sample(x, grid, padding_mode="zeros", align_corners=False)
-    return x
+
+    def apply(x: torch.Tensor) -> torch.Tensor:
+        if transpose is not None:
+            x = torch.where(transpose, x.transpose(-1, -2), x)
+        if flip is not None:
+            x = torch.where(flip[0], x.flip(-1), x)
+            x = torch.where(flip[1], x.flip(-2), x)
+        if theta is not None:
+            grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
+            x = F.grid_sample(x, grid, padding_mode="zeros", align_corners=False)
+        return x
+
+    return apply
 
 
 class PlateauLR:

@@ -187,3 +187,42 @@ def test_isolated_galaxies_get_a_message_or_a_learned_vector():
     assert bool((net.embed(g.mstar, g.edge_index, g.edge_attr) != 0.5).all())  # neighbours: no empty vector
     g = model.graph(lone)
     assert bool((net.embed(g.mstar, g.edge_index, g.edge_attr) == 0.5).all())
+
+
+def test_the_cnns_read_a_batch_at_a_time_with_the_same_results():
+    """Images as a lazy column (refusing to be read whole): fit and predict read at most a batch or an
+    evaluation chunk (128) at a time, and give the same numbers as the images in memory."""
+    from astrozoo.testing import RecordingRows
+    from astrozoo.training import _shard
+    from astrozoo_halo_mass.models.cnn import image_batches
+
+    train, val = synthetic("train", 200, 0), synthetic("val", 150, 1)
+
+    def lazy(split):
+        rows = RecordingRows(split.data["images"]())
+        return split.with_data(images=lambda: rows), rows
+
+    (lazy_train, train_rows), (lazy_val, val_rows) = lazy(train), lazy(val)
+    params = dict(batch_size=16, **(TINY_CNN | {"epochs": 1}))
+    torch.manual_seed(0)  # the network's initial weights (the runner seeds every run)
+    in_memory = CNN(**params).fit(train, val, FitContext(seed=0))
+    torch.manual_seed(0)
+    streamed = CNN(**params).fit(lazy_train, lazy_val, FitContext(seed=0))
+    assert max(train_rows.reads) <= 64 and max(val_rows.reads) <= 128  # standardiser blocks, batches; chunks
+    assert np.array_equal(streamed.predict(lazy_val), in_memory.predict(val))
+    assert max(val_rows.reads) <= 128
+
+    gnn = GNN(epochs=1, clusters=8).fit(train, val, FitContext(seed=0))
+    both = CNNGNN(gnn_checkpoint="", clusters=8, **TINY_CNN | {"epochs": 1})
+    both.pretrained_gnn = lambda *args: gnn
+    train_rows.reads.clear()
+    both.fit(lazy_train, lazy_val, FitContext(seed=0))
+    assert 0 < max(train_rows.reads) <= 64 and max(val_rows.reads) <= 128
+    assert both.predict(lazy_val).shape == (150,)
+
+    # under W processes each rank reads only its own batches (the loop shards before moving them)
+    train_rows.reads.clear()
+    p = CNN(**params).params
+    batches = list(_shard(image_batches(train_rows, p, torch.Generator().manual_seed(0), "cpu"), 1, 2))
+    assert len(batches) == 6 and train_rows.reads == []  # 13 batches: rank 1 of 2 trains on 1, 3, ..., 11
+    assert all(b[0].to("cpu").shape == (16, 3, 16, 16) for b in batches) and train_rows.reads == [16] * 6

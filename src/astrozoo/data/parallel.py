@@ -18,8 +18,11 @@ progress stay here.
 
 ``keep="name"`` inside a cache build (:func:`astrozoo.data.cache.cached`) saves every finished
 chunk in the entry's work folder (``.npz``, no pickle) and reuses it: a build interrupted by
-Ctrl-C or a kill computes only the chunks it had not finished. Results must then be arrays, or
-dicts or tuples of numbers, strings and arrays.
+Ctrl-C or a kill computes only the chunks it had not finished. A chunk is saved as soon as it
+finishes, in whatever order the workers finish them (while the map waits for the next chunk in
+order), not only when its turn comes; each file is written whole or not at all (a temporary
+file renamed into place). Results must then be arrays, or dicts or tuples of numbers, strings
+and arrays.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import ExitStack
 from itertools import islice
 from pathlib import Path
@@ -105,15 +108,40 @@ def parallel_map(fn: Callable, items: Iterable, desc: str | None = None, *, work
     to_compute = None if size is None else len(set(range(-(-size // chunk))) - kept)
     source = iter(items)
     chunks = enumerate(iter(lambda: list(islice(source, chunk)), []))
+    unsaved: dict[Future, int] = {}  # pool chunks to keep, running or finished, not saved yet
+
+    def save_finished(until: Future | None = None) -> None:
+        """Save every finished chunk of ``unsaved``, in the order they finish, until ``until`` is."""
+        while True:
+            for future in [f for f in unsaved if f.done()]:
+                index = unsaved.pop(future)
+                if not future.cancelled() and future.exception() is None:
+                    _keep(folder, index, future.result())
+            if until not in unsaved:
+                return
+            wait(unsaved, return_when=FIRST_COMPLETED)
+
     with ExitStack() as stack:
+        stack.callback(save_finished)  # on the way out (Ctrl-C), after the pool: what finished meanwhile
         several = to_compute is None or to_compute > 1
         pool = _executor(stack, workers, scheduler) if (workers > 1 or scheduler) and several else None
         ahead = 2 * workers if pool else 0  # chunks in flight, so that no worker waits
 
+        def submit(index: int, part: list):
+            if not pool or index in kept:
+                return part
+            future = pool.submit(_run_chunk, fn, part)
+            if folder is not None:
+                unsaved[future] = index
+            return future
+
         def finish(index: int, job) -> list:
             result = _load(folder, index) if index in kept else None
-            if result is None:
-                result = job.result() if isinstance(job, Future) else _run_chunk(fn, job)
+            if result is None and isinstance(job, Future):
+                save_finished(until=job)  # this chunk and any later one finished before it
+                result = job.result()
+            elif result is None:
+                result = _run_chunk(fn, job)
                 if folder is not None:
                     _keep(folder, index, result)
             if progress is not None:
@@ -122,7 +150,7 @@ def parallel_map(fn: Callable, items: Iterable, desc: str | None = None, *, work
 
         queue: deque = deque()
         for index, part in chunks:
-            queue.append((index, pool.submit(_run_chunk, fn, part) if pool and index not in kept else part))
+            queue.append((index, submit(index, part)))
             while len(queue) > ahead:
                 yield from finish(*queue.popleft())
         while queue:

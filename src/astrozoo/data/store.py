@@ -10,11 +10,13 @@ mock: 9 chunks, not 356k one-row chunks), uncompressed: the large columns are no
 and positions, on which lzf gains nothing. Images (4-D columns) get one chunk per galaxy, so a
 model reads any galaxy without touching the others. A column too large for memory is written
 from a :class:`Rows` (blocks of rows, e.g. a renderer's output) and read with :func:`rows`
-(a :class:`LazyRows`: ``len``, ``shape`` and ``[indices]``, read when indexed).
+(a :class:`LazyRows`: ``len``, ``shape`` and ``[indices]``, read when indexed; ``take(rows)``
+gives a split's rows as a lazy column of their own).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Iterable
@@ -133,9 +135,27 @@ class LazyRows:
             if name not in f.get(group, {}):
                 raise DataError(f"{self.path}: table {group!r} has no column {name!r}")
             self.shape, self.dtype = f[group][name].shape, f[group][name].dtype
+        self.rows = None  # the file's rows of a view (see take); None: all of them
 
     def __len__(self) -> int:
         return self.shape[0]
+
+    def take(self, rows) -> "LazyRows":
+        """Rows ``rows`` (indices or a boolean mask) as a column of their own, still read only when
+        indexed: a split's images, read a batch at a time."""
+        view = copy.copy(self)
+        view.rows = self._positions(rows)
+        view.shape = (len(view.rows),) + self.shape[1:]
+        return view
+
+    def _positions(self, index) -> np.ndarray:
+        """The file's rows of ``index`` (a slice, integer array or boolean mask of this column)."""
+        if isinstance(index, slice):
+            index = np.arange(len(self))[index]
+        index = np.asarray(index)
+        index = np.flatnonzero(index) if index.dtype == bool else index.astype(np.int64)
+        index = np.where(index < 0, index + len(self), index)
+        return index if self.rows is None else self.rows[index]
 
     def __getitem__(self, index) -> np.ndarray:
         """Rows by slice, integer, integer array or boolean mask (reads runs of consecutive rows);
@@ -143,12 +163,12 @@ class LazyRows:
         if isinstance(index, tuple):
             head = self[index[0]]
             return head[index[1:]] if isinstance(index[0], (int, np.integer)) else head[(slice(None),) + index[1:]]
-        if isinstance(index, (slice, int, np.integer)):
+        if self.rows is None and isinstance(index, (slice, int, np.integer)):
             with open_hdf5(self.path) as f:
                 return f[self.group][self.name][index]
-        index = np.asarray(index)
-        index = np.flatnonzero(index) if index.dtype == bool else index.astype(np.int64)
-        index = np.where(index < 0, index + len(self), index)
+        if isinstance(index, (int, np.integer)):
+            return self[np.array([index])][0]
+        index = self._positions(index)
         order = np.argsort(index, kind="stable")
         wanted = index[order]
         out = np.empty((len(index),) + self.shape[1:], dtype=self.dtype)

@@ -185,7 +185,7 @@ class HaloDataset(Dataset):
             name=split, ids=columns["galaxy_id"], y=columns.get(TARGET, np.full(rows.size, np.nan)),
             data={"columns": columns, "pos": columns["pos"], "box": self.box, "radius": self.radius,
                   "context": context, "morphology": lambda: self.morphology.subset(rows),
-                  "images": lambda: self.images[rows]},
+                  "images": lambda: self.images.take(rows)},  # read by the models a batch at a time
         )
 
     def info(self) -> dict:

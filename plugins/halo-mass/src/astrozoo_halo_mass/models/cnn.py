@@ -4,8 +4,9 @@ last layer gives 100 features, concatenated with M* and read out by a 3-layer ML
 AdamW, lr 5e-4, weight decay 1e-3, batch 64, 1000 epochs; augmentations (flips, rotation up to
 90°, pad-5 random-crop jitter) applied to whole batches of tensors on the training device;
 per-channel standardisation with training-set statistics, held as buffers of the network. The
-images stay in memory as one tensor, so the data pipeline costs little next to the model step
-(see benchmarks/throughput_halo_mass.py).
+images are read a batch at a time from the split's images (an array, or the dataset's lazy store
+column): memory follows the batch size, not the split (TNG300: 214 GB of images), and under
+several processes each reads only its own batches (:class:`astrozoo.vision.ImageBatch`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from torch import nn
 
 from astrozoo.interfaces import FitContext, Split
 from astrozoo.training import fit
-from astrozoo.vision import Standardizer, augment, create_backbone, images_of
+from astrozoo.vision import ImageBatch, Standardizer, create_backbone, image_rows, read_images
 from astrozoo_halo_mass.models.common import NeuralRegressor, Readout, check_loss, regression_loss, torch_threads
 
 
@@ -39,10 +40,12 @@ class ImageEncoder(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.backbone((images - self.pixel_mean) / self.pixel_std)
 
-    def chunked(self, images: torch.Tensor, size: int = 128) -> torch.Tensor:
-        """Features of many images, ``size`` at a time (for evaluation without gradients)."""
+    def chunked(self, images, size: int = 128) -> torch.Tensor:
+        """Features of many images (an array or a lazy column), read ``size`` at a time (for
+        evaluation without gradients)."""
         device = self.pixel_mean.device
-        return torch.cat([self(images[i:i + size].to(device)) for i in range(0, len(images), size)])
+        return torch.cat([self(read_images(images, slice(i, i + size)).to(device))
+                          for i in range(0, len(images), size)])
 
 
 class HaloCNN(nn.Module):
@@ -55,13 +58,14 @@ class HaloCNN(nn.Module):
         return self.readout(self.encoder(images) if features is None else features, log_mstar)
 
 
-def image_batches(images: torch.Tensor, p: dict, generator: torch.Generator, *tensors):
-    """One epoch of shuffled, augmented batches ``(images, *tensors)`` drawn from memory."""
-    order = torch.randperm(len(images), generator=generator).to(images.device)
+def image_batches(images, p: dict, generator: torch.Generator, device, *tensors):
+    """One epoch of shuffled batches ``(images, *tensors)``: the images an :class:`ImageBatch`, read
+    and augmented (draws made here, in batch order) when the loop moves it to ``device``."""
+    order = torch.randperm(len(images), generator=generator)
     for i in range(0, len(order), p["batch_size"]):
         idx = order[i:i + p["batch_size"]]
-        yield (augment(images[idx], p["flips"], p["max_rotation"], p["jitter"]),
-               *(t[idx] for t in tensors))
+        yield (ImageBatch(images, idx, device, flips=p["flips"], max_rotation=p["max_rotation"], jitter=p["jitter"]),
+               *(t[idx.to(device)] for t in tensors))
 
 
 class CNN(NeuralRegressor):
@@ -83,19 +87,17 @@ class CNN(NeuralRegressor):
 
     def _fit(self, train: Split, val: Split, context: FitContext) -> "CNN":
         p, device = self.params, torch.device(context.device)
-        raw = images_of(train)
-        encoder = ImageEncoder(p["backbone"], p["features"], p["pretrained"], p["weights_file"], raw.shape[1])
-        self.net = net = HaloCNN(encoder.set_stats(Standardizer().fit(raw)), p["features"], p["hidden"], self.n_out)
+        images, v_images = image_rows(train), image_rows(val)
+        encoder = ImageEncoder(p["backbone"], p["features"], p["pretrained"], p["weights_file"], images.shape[1])
+        self.net = net = HaloCNN(encoder.set_stats(Standardizer().fit(images)), p["features"], p["hidden"], self.n_out)
         net.readout.set_stats(train.data["columns"]["log_mstar"], train.y)
-        images, mstar, y = (torch.as_tensor(a).float().to(device) for a in
-                            (raw, train.data["columns"]["log_mstar"], train.y))
-        v_images, v_mstar, v_y = (torch.as_tensor(a).float().to(device) for a in
-                                  (images_of(val), val.data["columns"]["log_mstar"], val.y))
+        mstar, y = (torch.as_tensor(a).float().to(device) for a in (train.data["columns"]["log_mstar"], train.y))
+        v_mstar, v_y = (torch.as_tensor(a).float().to(device) for a in (val.data["columns"]["log_mstar"], val.y))
         optimizer = torch.optim.AdamW(net.parameters(), lr=p["lr"], weight_decay=p["weight_decay"])
         generator = torch.Generator().manual_seed(context.seed)
 
         self.history = fit(
-            net, optimizer, batches=lambda: image_batches(images, p, generator, mstar, y),
+            net, optimizer, batches=lambda: image_batches(images, p, generator, device, mstar, y),
             loss=lambda b: regression_loss(net(b[0], b[1]), b[2], p["loss"]),
             validate=lambda: regression_loss(net(None, v_mstar, net.encoder.chunked(v_images)), v_y, p["loss"]),
             epochs=p["epochs"], context=context, patience=p["patience"] or None, desc=self.name,
@@ -104,9 +106,8 @@ class CNN(NeuralRegressor):
         return self
 
     def _outputs(self, split: Split) -> torch.Tensor:
-        images = torch.from_numpy(images_of(split))
         mstar = torch.as_tensor(split.data["columns"]["log_mstar"]).float()
-        return self.net(None, mstar, self.net.encoder.chunked(images))
+        return self.net(None, mstar, self.net.encoder.chunked(image_rows(split)))
 
 
 MODELS = [CNN]

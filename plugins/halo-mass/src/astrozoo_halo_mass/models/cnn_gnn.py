@@ -4,7 +4,8 @@ A pretrained GNN (trained first inside ``fit``, or loaded from ``gnn_checkpoint`
 message-passing backbone is frozen at first, plus a ResNet18 with a 64-unit last layer. The
 GNN node embedding, the CNN output and M* are concatenated into the GNN's readout; the
 readout's new input columns start at zero, so training starts from the GNN's predictions.
-Images are collated with the same METIS cluster batches as the GNN's. Schedule: when the
+Images are collated with the same METIS cluster batches as the GNN's, read a batch at a time
+(:class:`astrozoo.vision.ImageBatch`). Schedule: when the
 validation MSE rises 0.005 above its minimum five times without a new minimum, the GNN is
 unfrozen and the learning rate divided by 5 — once (:class:`UnfreezeOnRises`).
 AdamW, lr 5e-4, weight decay 1e-3, 500 epochs.
@@ -21,7 +22,7 @@ from torch import nn
 from astrozoo.errors import AstrozooError
 from astrozoo.interfaces import FitContext, Model, Split
 from astrozoo.training import fit
-from astrozoo.vision import Standardizer, augment, images_of
+from astrozoo.vision import ImageBatch, Standardizer, image_rows
 from astrozoo_halo_mass.models.cnn import ImageEncoder
 from astrozoo_halo_mass.models.common import (NeuralRegressor, PrefixedTracker, check_loss, regression_loss,
                                                torch_threads)
@@ -133,11 +134,11 @@ class CNNGNN(NeuralRegressor):
     def _fit(self, train: Split, val: Split, context: FitContext) -> "CNNGNN":
         p, device = self.params, torch.device(context.device)
         g_train, g_val = self.gnn.graph(train), self.gnn.graph(val).to(device)
-        raw = images_of(train)
+        images, v_images = image_rows(train), image_rows(val)
         gnn_net = self.gnn.build(extra=p["cnn_features"])
         gnn_net.load_state_dict(widened_state(self.gnn.net, p["cnn_features"]))
-        encoder = ImageEncoder(p["backbone"], p["cnn_features"], p["pretrained"], p["weights_file"], raw.shape[1])
-        self.net = net = HaloCNNGNN(gnn_net, encoder.set_stats(Standardizer().fit(raw)))
+        encoder = ImageEncoder(p["backbone"], p["cnn_features"], p["pretrained"], p["weights_file"], images.shape[1])
+        self.net = net = HaloCNNGNN(gnn_net, encoder.set_stats(Standardizer().fit(images)))
         backbone = list(gnn_net.convs.parameters())
         for parameter in backbone:
             parameter.requires_grad_(False)
@@ -145,13 +146,13 @@ class CNNGNN(NeuralRegressor):
         # every parameter is in the optimizer; frozen ones have no gradient and are skipped
         optimizer = torch.optim.AdamW(net.parameters(), lr=p["lr"], weight_decay=p["weight_decay"])
 
-        images, v_images = torch.from_numpy(raw).to(device), torch.from_numpy(images_of(val)).to(device)
         cluster_batches = self.gnn.batches(g_train, context.seed)
 
         def batches():
             for b in cluster_batches():
                 b = b.to(device)
-                yield b, augment(images[b.node[b.target]], p["flips"], p["max_rotation"], p["jitter"])
+                yield b, ImageBatch(images, b.node[b.target].cpu(), device, flips=p["flips"],
+                                    max_rotation=p["max_rotation"], jitter=p["jitter"])
 
         def loss(batch):
             b, x = batch
@@ -174,7 +175,7 @@ class CNNGNN(NeuralRegressor):
 
     def _outputs(self, split: Split) -> torch.Tensor:
         g = self.gnn.graph(split)
-        features = on_nodes(self.net.encoder.chunked(torch.from_numpy(images_of(split))), g)
+        features = on_nodes(self.net.encoder.chunked(image_rows(split)), g)
         return self.net(g.mstar, g.edge_index, g.edge_attr, features=features)[g.target]
 
 
