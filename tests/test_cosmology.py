@@ -51,3 +51,12 @@ def test_masses_at_redshift_stay_in_range_and_fall_with_redshift():
     m = cosmo.sample_masses_at(rng, z, 1.5e14, 2e15, z_range=(0.1, 1.5))
     assert m.min() >= 1.5e14 and m.max() <= 2e15
     assert np.median(m[z > 1]) < np.median(m[z < 1])  # massive clusters are rarer early on
+
+
+def test_redshift_at_follows_the_age_of_the_universe():
+    assert cosmo.age(0.0) == pytest.approx(13.80, abs=0.01)  # Planck15
+    dt = np.array([-1.0, 0.0, 1.0])
+    z = cosmo.redshift_at(0.5, dt, grid=(0.0, 3.0, 3001))
+    assert z[0] > 0.5 > z[2] and z[1] == pytest.approx(0.5, abs=1e-6)
+    assert cosmo.age(z) - cosmo.age(0.5) == pytest.approx(dt, abs=1e-3)
+    assert cosmo.tabulated(0.5)["age"] == pytest.approx(cosmo.age(0.5), rel=1e-4)

@@ -4,8 +4,9 @@ Units: masses in Msun (no h), lengths in Mpc unless a function says otherwise, a
 arcsec. colossus works in Msun/h and Mpc/h; the conversions happen here, once.
 
 - :func:`critical_density`, :func:`overdensity_radius` (R500c, R200c, any Δ), :func:`r500`, :func:`r200`;
-- :func:`kpc_per_arcsec`, :func:`arcsec_per_mpc`, :func:`distance_modulus`, and
-  :func:`tabulated` (the same quantities interpolated on a redshift grid, for per-object loops);
+- :func:`kpc_per_arcsec`, :func:`arcsec_per_mpc`, :func:`distance_modulus`, :func:`age`, and
+  :func:`tabulated` (the same quantities interpolated on a redshift grid, for per-object loops),
+  :func:`redshift_at` (the redshift a time before or after another, on that grid);
 - :func:`mag_to_flux` / :func:`flux_to_mag` with an explicit zero point (22.5: SDSS/unWISE
   nanomaggies; 25, 27, ...: each survey's own);
 - :func:`mass_function` (Tinker et al. 2008 by default), :func:`sample_halo_masses` (a Poisson
@@ -20,8 +21,6 @@ import numpy as np
 from astropy import units as u
 from astropy.cosmology import Planck15 as PLANCK15
 from scipy.integrate import cumulative_trapezoid
-
-ARCSEC_PER_RAD = 206264.806
 
 
 # -- distances, densities, radii -----------------------------------------------------------------
@@ -49,7 +48,7 @@ def r200(mass, z=0.0, unit: str = "Mpc", rho_c=None):
 
 def kpc_per_arcsec(z):
     """Proper kpc per arcsec at redshift z (angular-diameter distance)."""
-    return PLANCK15.angular_diameter_distance(z).to("kpc").value / ARCSEC_PER_RAD
+    return PLANCK15.kpc_proper_per_arcmin(z).value / 60.0
 
 
 def arcsec_per_mpc(z):
@@ -62,20 +61,35 @@ def distance_modulus(z):
     return PLANCK15.distmod(z).value
 
 
+def age(z):
+    """Age of the universe [Gyr] at redshift z."""
+    return PLANCK15.age(z).value
+
+
 @cache
 def _table(lo: float, hi: float, n: int) -> dict[str, np.ndarray]:
     z = np.linspace(lo, hi, n)
+    z = z[z > 0]  # z = 0 has no distance modulus
     return {"z": z, "kpc_per_arcsec": kpc_per_arcsec(z),
             "dl_cm": PLANCK15.luminosity_distance(z).to("cm").value,
             "distmod": distance_modulus(z), "efunc": PLANCK15.efunc(z),
-            "rho_c": critical_density(z, "Msun / kpc3")}
+            "rho_c": critical_density(z, "Msun / kpc3"), "age": age(z)}
 
 
 def tabulated(z: float, grid=(0.01, 1.5, 300)) -> dict[str, float]:
-    """``kpc_per_arcsec``, ``dl_cm``, ``distmod``, ``efunc`` and ``rho_c`` (Msun/kpc³) at ``z``,
-    linearly interpolated on ``np.linspace(*grid)`` (computed once): fast in per-object loops."""
+    """``kpc_per_arcsec``, ``dl_cm``, ``distmod``, ``efunc``, ``rho_c`` (Msun/kpc³) and ``age``
+    (Gyr) at ``z``, linearly interpolated on ``np.linspace(*grid)`` without z = 0 (computed
+    once): fast in per-object loops. Outside the grid, the value at its nearest end."""
     table = _table(*grid)
     return {k: float(np.interp(z, table["z"], v)) for k, v in table.items() if k != "z"}
+
+
+def redshift_at(z_ref, dt_gyr, grid=(0.01, 1.5, 300)):
+    """Redshift ``dt_gyr`` Gyr after (positive) or before the epoch of ``z_ref``: the age at
+    ``z_ref`` plus ``dt_gyr``, inverted, both interpolated on the grid of :func:`tabulated`."""
+    table = _table(*grid)
+    later = np.interp(z_ref, table["z"], table["age"]) + dt_gyr
+    return np.interp(later, table["age"][::-1], table["z"][::-1])
 
 
 # -- magnitudes ------------------------------------------------------------------------------------

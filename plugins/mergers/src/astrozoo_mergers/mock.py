@@ -29,10 +29,10 @@ so the same seed gives identical images whatever the number of worker processes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 
 import numpy as np
 
+from astrozoo.data import cosmology
 from astrozoo.data.images import convolve_psf, sersic_image
 from astrozoo_mergers.conventions import (MERGER_WINDOW, ONGOING, PIXSCALE, STAGES, Z_EDGES,  # noqa: F401
                                           ZERO_POINT, stage_code, z_bin)
@@ -52,30 +52,16 @@ def field_pixels(z) -> np.ndarray:
     return np.asarray(FIELD_PX)[np.clip(z_bin(z), 0, 3)]
 
 
-# -- cosmology (Planck15 as in TNG), tabulated once --------------------------------------------
-@cache
-def _tables():
-    from astropy.cosmology import Planck15
-
-    z = np.linspace(0.0, 3.0, 3001)[1:]
-    return (z, Planck15.kpc_proper_per_arcmin(z).value / 60.0, Planck15.distmod(z).value,
-            Planck15.age(z).value)
+# -- cosmology (Planck15 as in TNG): astrozoo.data.cosmology, tabulated once on Z_GRID ------------
+Z_GRID = (0.0, 3.0, 3001)
 
 
 def kpc_per_arcsec(z):
-    zz, scale, _, _ = _tables()
-    return np.interp(z, zz, scale)
+    return cosmology.tabulated(z, Z_GRID)["kpc_per_arcsec"]
 
 
 def distance_modulus(z):
-    zz, _, dm, _ = _tables()
-    return np.interp(z, zz, dm)
-
-
-def redshift_at(z_ref, dt_gyr):
-    """Redshift ``dt_gyr`` Gyr after (positive) or before the epoch of ``z_ref``."""
-    zz, _, _, age = _tables()
-    return np.interp(np.interp(z_ref, zz, age) + dt_gyr, age[::-1], zz[::-1])
+    return cosmology.tabulated(z, Z_GRID)["distmod"]
 
 
 def sky_sigma(depth_5sigma: float) -> float:
@@ -504,7 +490,7 @@ def observations(sequences: list[Sequence], z_range=(0.1, 1.0)) -> list[Observat
     out = []
     for seq in sequences:
         for t in seq.times:  # t: Gyr from the reference epoch (coalescence for mergers)
-            z = float(redshift_at(seq.z_ref, t))
+            z = float(cosmology.redshift_at(seq.z_ref, t, Z_GRID))
             if z_range[0] <= z < z_range[1]:
                 out.append(Observation(len(out), seq, t, z))
     return out
