@@ -1,4 +1,4 @@
-"""The ladder of forests on `mock-tng50` that tells what the GNN's numbers mean (docs/models-halo-mass.md).
+"""The ladder of forests on `mock-tng50` that tells what the GNN's numbers mean (docs/tasks/halo-mass-models.md).
 
 Each rung is the zoo's own model through its API, quick profile, the zoo's split, predicting on the test split as
 `astrozoo run` hands it over (ceilings see the truth, the others cannot): M* alone (`simple`), M* and the

@@ -1,4 +1,4 @@
-"""The halo-mass mock's environment signal and abundance, the numbers docs/mock-halo-mass.md compares with
+"""The halo-mass mock's environment signal and abundance, the numbers docs/tasks/halo-mass-mock.md compares with
 published ones: satellite vs central halo mass at fixed M*, the satellites' bound dark-matter fraction
 against depth in the host, and the stellar mass function against TNG50's count (1,666 galaxies above
 10^9.5 Msun, the paper) and GAMA (Baldry et al. 2012, double Schechter fit).

@@ -215,7 +215,7 @@ class MockTNG50(HaloDataset):
     box_name = "tng50"
     simulation_default = "TNG50-1"
     version = "1"  # of the generator's output; part of the cache key
-    description = "mock TNG50-sized periodic volume (51.7 Mpc) at z=0; see docs/mock-halo-mass.md"
+    description = "mock TNG50-sized periodic volume (51.7 Mpc) at z=0; see docs/tasks/halo-mass-mock.md"
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -336,7 +336,7 @@ class TNG(HaloDataset):
     name = "tng"
     provenance = "real"
     description = ("IllustrisTNG (default TNG50-1, snapshot 99): group catalogue + RG19 statmorph + SKIRT "
-                   "cutouts; `astrozoo data download halo-mass` first (docs/real-data-halo-mass.md)")
+                   "cutouts; `astrozoo data download halo-mass` first (docs/tasks/halo-mass-real-data.md)")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

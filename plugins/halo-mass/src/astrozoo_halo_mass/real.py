@@ -1,6 +1,6 @@
 """Readers of real IllustrisTNG files: Subfind group catalogues, the RG19 statmorph catalogue, SKIRT cutouts.
 
-Formats are those documented in ``docs/real-data-halo-mass.md`` (from the public AREPO writer,
+Formats are those documented in ``docs/tasks/halo-mass-real-data.md`` (from the public AREPO writer,
 ``illustris_python`` and the TNG API; Nelson et al. 2019, Comput. Astrophys. Cosmol. 6, 2). The
 morphology catalogue is Rodriguez-Gomez et al. (2019, MNRAS 483, 4140). Loaders return
 ``(columns, attrs)`` like :func:`astrozoo_halo_mass.mock.generate_universe`, with masses in Msun (not

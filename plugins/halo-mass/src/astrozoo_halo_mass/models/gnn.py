@@ -10,7 +10,7 @@ and other splits; M* and positions only) pass messages but are never scored. The
 are cut into 24 METIS clusters (Chiang et al. 2019, Cluster-GCN; pymetis, renumbered by the seed)
 and trained cluster by cluster, each with its 1-hop neighbourhood as unlabelled context (``halo``),
 so training and prediction graphs agree; validation and test are predicted on their whole graphs.
-AdamW, lr 1e-3, weight decay 1e-4, 500 epochs, MSE (or Gaussian NLL). docs/models-halo-mass.md
+AdamW, lr 1e-3, weight decay 1e-4, 500 epochs, MSE (or Gaussian NLL). docs/tasks/halo-mass-models.md
 measures each choice.
 """
 
