@@ -3,8 +3,10 @@
 Units: masses in Msun (no h), lengths in Mpc unless a function says otherwise, angles in
 arcsec. colossus works in Msun/h and Mpc/h; the conversions happen here, once.
 
-- :func:`critical_density`, :func:`overdensity_radius` (R500c, R200c, any Δ), :func:`r500`, :func:`r200`;
-- :func:`kpc_per_arcsec`, :func:`arcsec_per_mpc`, :func:`distance_modulus`, :func:`age`, and
+- :func:`critical_density`, :func:`overdensity_radius` (R500c, R200c, any Δ), :func:`r500`, :func:`r200`,
+  and :func:`halo_radius` (the same radius with colossus's ρ_c, for the halo-mass mock);
+- :func:`angular_diameter_distance`, :func:`redshift_at_distance` (its inverse), :func:`hubble_time`,
+  :func:`kpc_per_arcsec`, :func:`arcsec_per_mpc`, :func:`distance_modulus`, :func:`age`, and
   :func:`tabulated` (the same quantities interpolated on a redshift grid, for per-object loops),
   :func:`redshift_at` (the redshift a time before or after another, on that grid);
 - :func:`mag_to_flux` / :func:`flux_to_mag` with an explicit zero point (22.5: SDSS/unWISE
@@ -44,6 +46,36 @@ def r500(mass, z=0.0, unit: str = "Mpc", rho_c=None):
 def r200(mass, z=0.0, unit: str = "Mpc", rho_c=None):
     """R200c of M200c [Msun]."""
     return overdensity_radius(mass, z, 200.0, unit, rho_c)
+
+
+def halo_radius(mass, z=0.0, mdef: str = "200c"):
+    """R_mdef [kpc] of M_mdef [Msun] from colossus (``mass_so.M_to_R``, h converted).
+
+    Two backends on purpose: colossus's ρ_c differs from astropy's (:func:`critical_density`) by
+    ~4e-13, so this radius and :func:`overdensity_radius` differ in the last digits. The halo-mass
+    mock (satellite radii, R_e) was made with this one and keeps its bits; the cluster tasks use
+    :func:`overdensity_radius`, :func:`r500` and :func:`r200`."""
+    from colossus.halo import mass_so
+
+    h = colossus_cosmology().h
+    return mass_so.M_to_R(np.asarray(mass, float) * h, z, mdef) / h
+
+
+def angular_diameter_distance(z, unit: str = "Mpc"):
+    """D_A(z) of Planck15 in ``unit``."""
+    return PLANCK15.angular_diameter_distance(z).to_value(unit)
+
+
+def redshift_at_distance(distance_mpc, zmax: float = 1.5):
+    """The Planck15 redshift below ``zmax`` whose angular-diameter distance is ``distance_mpc``."""
+    from astropy.cosmology import z_at_value
+
+    return z_at_value(PLANCK15.angular_diameter_distance, distance_mpc * u.Mpc, zmax=zmax).value
+
+
+def hubble_time(unit: str = "Gyr") -> float:
+    """1 / H0 of Planck15 in ``unit``."""
+    return PLANCK15.hubble_time.to_value(unit)
 
 
 def kpc_per_arcsec(z):

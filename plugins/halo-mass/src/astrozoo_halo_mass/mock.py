@@ -52,8 +52,7 @@ import numpy as np
 from scipy import fft, special
 from scipy.integrate import cumulative_trapezoid
 from scipy.spatial import cKDTree
-from astropy.cosmology import Planck15
-
+from astrozoo.data import cosmology
 from astrozoo_halo_mass.schema import CATALOGUE_UNITS
 
 __all__ = ["BOXES", "COLUMN_UNITS", "PARAMETERS", "REFERENCES", "generate_universe",
@@ -129,11 +128,6 @@ REFERENCES = [
 ]
 
 
-def _cosmology():
-    from colossus.cosmology import cosmology
-    return cosmology.setCosmology(COSMOLOGY)
-
-
 def smhm_moster13(log_mhalo, p=PARAMETERS) -> np.ndarray:
     """Mean log10 M* for halo mass log10 M (Msun): m/M = 2N [(M/M1)^-beta + (M/M1)^gamma]^-1
     (Moster, Naab & White 2013, Eq. 2, z = 0 values of their Table 1)."""
@@ -157,8 +151,6 @@ def nfw_radius(u, c) -> np.ndarray:
 def _host_masses(rng, volume, p):
     """Host M200c [Msun] drawn from the Tinker et al. (2008) mass function in ``volume`` Mpc^3
     (:func:`astrozoo.data.cosmology.sample_halo_masses`, colossus in Planck15)."""
-    from astrozoo.data import cosmology
-
     return cosmology.sample_halo_masses(rng, volume, p["log_mhost_min"], 16.0, z=0.0, mdef=MDEF,
                                         model=p["hmf_model"], n_grid=521)
 
@@ -242,11 +234,6 @@ def _subhalos(rng, log_mhost, p):
     return host, log_mhost[host] + lnpsi_sub / np.log(10.0)
 
 
-def _r200_kpc(cosmo, log_m):
-    from colossus.halo import mass_so
-    return mass_so.M_to_R(10.0 ** np.asarray(log_m) * cosmo.h, 0.0, MDEF) / cosmo.h
-
-
 def _tabulated(fn, log_m, lo=10.0, hi=16.0, n=121):
     """Evaluate a smooth function of log10 M on a grid and interpolate (colossus is slow
     element by element)."""
@@ -314,7 +301,7 @@ def generate_universe(box: str = "tng50", seed: int = 0, log_mstar_min: float = 
 
     rng_mass, rng_field, rng_place, rng_sub, rng_star, rng_morph = (
         np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6))
-    cosmo = _cosmology()
+    cosmo = cosmology.colossus_cosmology(COSMOLOGY)
     h = cosmo.h
 
     # 1. host halo masses
@@ -336,7 +323,7 @@ def generate_universe(box: str = "tng50", seed: int = 0, log_mstar_min: float = 
     direction /= np.linalg.norm(direction, axis=1, keepdims=True)
     # dynamical friction: merged with the central if accreted longer ago than the
     # Boylan-Kolchin et al. (2008) merging time (tau_dyn = R200c / V200c = 0.1 / H0)
-    t_dyn = 0.1 * Planck15.hubble_time.to_value("Gyr")
+    t_dyn = 0.1 * cosmology.hubble_time("Gyr")
     ratio = 10.0 ** (log_mhost[sub_host] - sub_log_macc)
     t_merge = (t_dyn * 0.216 * ratio ** 1.3 / np.log1p(ratio)
                * np.exp(1.9 * p["df_circularity"]))
@@ -370,7 +357,7 @@ def generate_universe(box: str = "tng50", seed: int = 0, log_mstar_min: float = 
           f"(sigma_G = {sigma_g:.2f}); {len(used_idx)} hosts placed")
 
     # assemble the galaxy table (centrals then satellites; reordered below)
-    r200_host_mpc = _tabulated(lambda lm: _r200_kpc(cosmo, lm), log_mhost) / 1e3
+    r200_host_mpc = _tabulated(lambda lm: cosmology.halo_radius(10.0 ** lm, 0.0, MDEF), log_mhost) / 1e3
     si = np.flatnonzero(sub_keep)
     hi = sub_host[si]
     r_sat = x_sub[si] * r200_host_mpc[hi]
@@ -410,7 +397,8 @@ def generate_universe(box: str = "tng50", seed: int = 0, log_mstar_min: float = 
 
     # 4. morphology latents
     r = rng_morph
-    re_kpc = (p["re_over_r200"] * _tabulated(lambda lm: _r200_kpc(cosmo, lm), cols["log_macc"])
+    re_kpc = (p["re_over_r200"] * _tabulated(lambda lm: cosmology.halo_radius(10.0 ** lm, 0.0, MDEF),
+                                               cols["log_macc"])
               * 10.0 ** (p["re_scatter"] * r.standard_normal(n)))
     p_cen = 1.0 / (1.0 + np.exp(-(cols["log_mhost"] - p["quench_log_mhost_mid"])
                                 / p["quench_width"]))
