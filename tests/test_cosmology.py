@@ -70,3 +70,13 @@ def test_distance_redshift_hubble_time_and_colossus_radius():
     m = np.logspace(10, 15, 6)
     # colossus's ρ_c and astropy's differ only in the last digits
     np.testing.assert_allclose(cosmo.halo_radius(m, 0.0, "200c"), cosmo.r200(m, unit="kpc"), rtol=1e-11)
+
+
+def test_concentration_bias_and_power_spectrum():
+    m = np.logspace(11, 15, 5)
+    c, b = cosmo.concentration(m), cosmo.halo_bias(m)
+    assert np.all(np.diff(c) < 0) and 3 < c[-1] < c[0] < 15  # massive halos are less concentrated
+    assert np.all(np.diff(b) > 0) and b[0] < 1 < b[-1]  # and more clustered
+    k = np.logspace(-3, 1, 50)
+    p = cosmo.linear_power(k)
+    assert np.all(p > 0) and 0.005 < k[np.argmax(p)] < 0.05  # turnover near the horizon at equality

@@ -12,7 +12,8 @@ arcsec. colossus works in Msun/h and Mpc/h; the conversions happen here, once.
 - :func:`mag_to_flux` / :func:`flux_to_mag` with an explicit zero point (22.5: SDSS/unWISE
   nanomaggies; 25, 27, ...: each survey's own);
 - :func:`mass_function` (Tinker et al. 2008 by default), :func:`sample_halo_masses` (a Poisson
-  number of halos in a volume) and :func:`sample_masses_at` (one mass per given redshift).
+  number of halos in a volume) and :func:`sample_masses_at` (one mass per given redshift);
+- :func:`concentration`, :func:`halo_bias` and :func:`linear_power` (colossus, for the halo-mass mock).
 """
 
 from __future__ import annotations
@@ -150,6 +151,29 @@ def mass_function(mass, z=0.0, mdef: str = "500c", model: str = "tinker08"):
 
     h = colossus_cosmology().h
     return mf.massFunction(np.asarray(mass, float) * h, z, mdef=mdef, model=model, q_out="dndlnM") * h**3
+
+
+def concentration(mass, z=0.0, mdef: str = "200c", model: str = "diemer19"):
+    """Concentration c_mdef of halos of mass M_mdef [Msun] (colossus ``concentration``)."""
+    from colossus.halo import concentration as colossus_concentration
+
+    return colossus_concentration.concentration(np.asarray(mass, float) * colossus_cosmology().h, mdef, z,
+                                                model=model)
+
+
+def halo_bias(mass, z=0.0, mdef: str = "200c", model: str = "tinker10"):
+    """Linear bias of halos of mass M_mdef [Msun] (colossus ``haloBias``)."""
+    from colossus.lss import bias
+
+    return bias.haloBias(np.asarray(mass, float) * colossus_cosmology().h, z=z, mdef=mdef, model=model)
+
+
+def linear_power(k, z=0.0):
+    """Linear matter power spectrum P(k) [Mpc³] at k [1/Mpc] (colossus ``matterPowerSpectrum``,
+    Eisenstein & Hu 1998 transfer function, h converted). k is divided by h in its own dtype:
+    the halo-mass mock's density fields were made with float32 k."""
+    cosmo = colossus_cosmology()
+    return cosmo.matterPowerSpectrum(np.asarray(k) / cosmo.h, z) / cosmo.h ** 3
 
 
 def sample_halo_masses(rng: np.random.Generator, volume: float, log_m_min: float, log_m_max: float = 16.0,

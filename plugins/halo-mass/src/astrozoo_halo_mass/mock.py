@@ -59,7 +59,7 @@ __all__ = ["BOXES", "COLUMN_UNITS", "PARAMETERS", "REFERENCES", "generate_univer
            "smhm_moster13", "nfw_radius"]
 
 BOXES = {"tng50": 51.7, "tng100": 110.7, "tng300": 302.6}  # comoving Mpc, periodic, z = 0
-COSMOLOGY = "planck15"
+COSMOLOGY = "planck15"  # recorded in attrs; the Planck15 of astrozoo.data.cosmology (astropy and colossus)
 MDEF = "200c"
 
 COLUMN_UNITS = {
@@ -155,7 +155,7 @@ def _host_masses(rng, volume, p):
                                         model=p["hmf_model"], n_grid=521)
 
 
-def _gaussian_field(rng, cosmo, box, p):
+def _gaussian_field(rng, box, p):
     """Gaussian field delta_G on an n^3 grid (float32) whose lognormal transform has the
     smoothed linear power spectrum, and the cell size [Mpc].
 
@@ -166,13 +166,12 @@ def _gaussian_field(rng, cosmo, box, p):
     """
     n = int(min(p["max_grid"], max(16, 2 * round(box / p["cell_mpc"] / 2))))
     cell = box / n
-    h = cosmo.h
     kx = 2.0 * np.pi * fft.fftfreq(n, d=cell).astype(np.float32)
     kz = 2.0 * np.pi * fft.rfftfreq(n, d=cell).astype(np.float32)
     k = np.sqrt(kx[:, None, None] ** 2 + kx[None, :, None] ** 2 + kz[None, None, :] ** 2)
-    # tabulate P(k) [Mpc^3] once; colossus wants k in h/Mpc and returns (Mpc/h)^3
+    # tabulate P(k) [Mpc^3] once
     ktab = np.logspace(np.log10(kz[1]) - 0.1, np.log10(k.max()) + 0.1, 400)
-    ptab = cosmo.matterPowerSpectrum(ktab / h, 0.0) / h ** 3
+    ptab = cosmology.linear_power(ktab, 0.0)
     with np.errstate(divide="ignore"):
         pk = np.exp(np.interp(np.log(k), np.log(ktab), np.log(ptab))).astype(np.float32)
     pk *= np.exp(-(k * p["smooth_mpc"]) ** 2)
@@ -301,8 +300,6 @@ def generate_universe(box: str = "tng50", seed: int = 0, log_mstar_min: float = 
 
     rng_mass, rng_field, rng_place, rng_sub, rng_star, rng_morph = (
         np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6))
-    cosmo = cosmology.colossus_cosmology(COSMOLOGY)
-    h = cosmo.h
 
     # 1. host halo masses
     m_host = _host_masses(rng_mass, size ** 3, p)
@@ -311,9 +308,7 @@ def generate_universe(box: str = "tng50", seed: int = 0, log_mstar_min: float = 
 
     # 2. subhalos: accreted masses, NFW radii, stripping, disruption
     sub_host, sub_log_macc = _subhalos(rng_sub, log_mhost, p)
-    from colossus.halo import concentration
-    conc = _tabulated(lambda lm: concentration.concentration(10.0 ** lm * h, MDEF, 0.0,
-                                                             model=p["concentration_model"]),
+    conc = _tabulated(lambda lm: cosmology.concentration(10.0 ** lm, 0.0, MDEF, p["concentration_model"]),
                       log_mhost[sub_host])
     x_sub = nfw_radius(rng_sub.random(len(sub_host)), conc)
     log_f = (p["log_fstrip_vir"] + p["fstrip_slope"] * np.log10(x_sub)
@@ -344,12 +339,9 @@ def generate_universe(box: str = "tng50", seed: int = 0, log_mstar_min: float = 
     used[cen_keep] = True
     used[sub_host[sub_keep]] = True
     used_idx = np.flatnonzero(used)
-    delta, cell = _gaussian_field(rng_field, cosmo, size, p)
+    delta, cell = _gaussian_field(rng_field, size, p)
     sigma_g = float(delta.std())
-    from colossus.lss import bias as colossus_bias
-    b = _tabulated(lambda lm: colossus_bias.haloBias(10.0 ** lm * h, z=0.0, mdef=MDEF,
-                                                     model=p["bias_model"]),
-                   log_mhost[used_idx])
+    b = _tabulated(lambda lm: cosmology.halo_bias(10.0 ** lm, 0.0, MDEF, p["bias_model"]), log_mhost[used_idx])
     host_pos = np.zeros((len(m_host), 3))
     host_pos[used_idx] = _place_hosts(rng_place, delta, cell, b)
     del delta
@@ -443,7 +435,7 @@ def generate_universe(box: str = "tng50", seed: int = 0, log_mstar_min: float = 
         "box_size_mpc": float(size),
         "redshift": 0.0,
         "cosmology": COSMOLOGY,
-        "hubble_h": float(h),
+        "hubble_h": float(cosmology.colossus_cosmology().h),
         "mass_definition": "M200c (Msun, not Msun/h)",
         "log_mstar_min": float(log_mstar_min),
         "grid_cells_per_side": int(round(size / cell)),
