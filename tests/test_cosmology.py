@@ -60,3 +60,23 @@ def test_redshift_at_follows_the_age_of_the_universe():
     assert z[0] > 0.5 > z[2] and z[1] == pytest.approx(0.5, abs=1e-6)
     assert cosmo.age(z) - cosmo.age(0.5) == pytest.approx(dt, abs=1e-3)
     assert cosmo.tabulated(0.5)["age"] == pytest.approx(cosmo.age(0.5), rel=1e-4)
+
+
+def test_distance_redshift_hubble_time_and_colossus_radius():
+    d = cosmo.angular_diameter_distance(0.05)
+    assert d == pytest.approx(208.3, abs=0.1)  # Mpc, Planck15
+    assert cosmo.redshift_at_distance(d) == pytest.approx(0.05, abs=1e-6)
+    assert cosmo.hubble_time() == pytest.approx(977.8 / 67.74, rel=1e-4)  # Gyr, 1/H0 (977.8 Gyr km/s/Mpc)
+    m = np.logspace(10, 15, 6)
+    # colossus's ρ_c and astropy's differ only in the last digits
+    np.testing.assert_allclose(cosmo.halo_radius(m, 0.0, "200c"), cosmo.r200(m, unit="kpc"), rtol=1e-11)
+
+
+def test_concentration_bias_and_power_spectrum():
+    m = np.logspace(11, 15, 5)
+    c, b = cosmo.concentration(m), cosmo.halo_bias(m)
+    assert np.all(np.diff(c) < 0) and 3 < c[-1] < c[0] < 15  # massive halos are less concentrated
+    assert np.all(np.diff(b) > 0) and b[0] < 1 < b[-1]  # and more clustered
+    k = np.logspace(-3, 1, 50)
+    p = cosmo.linear_power(k)
+    assert np.all(p > 0) and 0.005 < k[np.argmax(p)] < 0.05  # turnover near the horizon at equality

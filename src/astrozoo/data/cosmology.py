@@ -3,14 +3,17 @@
 Units: masses in Msun (no h), lengths in Mpc unless a function says otherwise, angles in
 arcsec. colossus works in Msun/h and Mpc/h; the conversions happen here, once.
 
-- :func:`critical_density`, :func:`overdensity_radius` (R500c, R200c, any Δ), :func:`r500`, :func:`r200`;
-- :func:`kpc_per_arcsec`, :func:`arcsec_per_mpc`, :func:`distance_modulus`, :func:`age`, and
+- :func:`critical_density`, :func:`overdensity_radius` (R500c, R200c, any Δ), :func:`r500`, :func:`r200`,
+  and :func:`halo_radius` (the same radius with colossus's ρ_c, for the halo-mass mock);
+- :func:`angular_diameter_distance`, :func:`redshift_at_distance` (its inverse), :func:`hubble_time`,
+  :func:`kpc_per_arcsec`, :func:`arcsec_per_mpc`, :func:`distance_modulus`, :func:`age`, and
   :func:`tabulated` (the same quantities interpolated on a redshift grid, for per-object loops),
   :func:`redshift_at` (the redshift a time before or after another, on that grid);
 - :func:`mag_to_flux` / :func:`flux_to_mag` with an explicit zero point (22.5: SDSS/unWISE
   nanomaggies; 25, 27, ...: each survey's own);
 - :func:`mass_function` (Tinker et al. 2008 by default), :func:`sample_halo_masses` (a Poisson
-  number of halos in a volume) and :func:`sample_masses_at` (one mass per given redshift).
+  number of halos in a volume) and :func:`sample_masses_at` (one mass per given redshift);
+- :func:`concentration`, :func:`halo_bias` and :func:`linear_power` (colossus, for the halo-mass mock).
 """
 
 from __future__ import annotations
@@ -44,6 +47,36 @@ def r500(mass, z=0.0, unit: str = "Mpc", rho_c=None):
 def r200(mass, z=0.0, unit: str = "Mpc", rho_c=None):
     """R200c of M200c [Msun]."""
     return overdensity_radius(mass, z, 200.0, unit, rho_c)
+
+
+def halo_radius(mass, z=0.0, mdef: str = "200c"):
+    """R_mdef [kpc] of M_mdef [Msun] from colossus (``mass_so.M_to_R``, h converted).
+
+    Two backends on purpose: colossus's ρ_c differs from astropy's (:func:`critical_density`) by
+    ~4e-13, so this radius and :func:`overdensity_radius` differ in the last digits. The halo-mass
+    mock (satellite radii, R_e) was made with this one and keeps its bits; the cluster tasks use
+    :func:`overdensity_radius`, :func:`r500` and :func:`r200`."""
+    from colossus.halo import mass_so
+
+    h = colossus_cosmology().h
+    return mass_so.M_to_R(np.asarray(mass, float) * h, z, mdef) / h
+
+
+def angular_diameter_distance(z, unit: str = "Mpc"):
+    """D_A(z) of Planck15 in ``unit``."""
+    return PLANCK15.angular_diameter_distance(z).to_value(unit)
+
+
+def redshift_at_distance(distance_mpc, zmax: float = 1.5):
+    """The Planck15 redshift below ``zmax`` whose angular-diameter distance is ``distance_mpc``."""
+    from astropy.cosmology import z_at_value
+
+    return z_at_value(PLANCK15.angular_diameter_distance, distance_mpc * u.Mpc, zmax=zmax).value
+
+
+def hubble_time(unit: str = "Gyr") -> float:
+    """1 / H0 of Planck15 in ``unit``."""
+    return PLANCK15.hubble_time.to_value(unit)
 
 
 def kpc_per_arcsec(z):
@@ -118,6 +151,29 @@ def mass_function(mass, z=0.0, mdef: str = "500c", model: str = "tinker08"):
 
     h = colossus_cosmology().h
     return mf.massFunction(np.asarray(mass, float) * h, z, mdef=mdef, model=model, q_out="dndlnM") * h**3
+
+
+def concentration(mass, z=0.0, mdef: str = "200c", model: str = "diemer19"):
+    """Concentration c_mdef of halos of mass M_mdef [Msun] (colossus ``concentration``)."""
+    from colossus.halo import concentration as colossus_concentration
+
+    return colossus_concentration.concentration(np.asarray(mass, float) * colossus_cosmology().h, mdef, z,
+                                                model=model)
+
+
+def halo_bias(mass, z=0.0, mdef: str = "200c", model: str = "tinker10"):
+    """Linear bias of halos of mass M_mdef [Msun] (colossus ``haloBias``)."""
+    from colossus.lss import bias
+
+    return bias.haloBias(np.asarray(mass, float) * colossus_cosmology().h, z=z, mdef=mdef, model=model)
+
+
+def linear_power(k, z=0.0):
+    """Linear matter power spectrum P(k) [Mpc³] at k [1/Mpc] (colossus ``matterPowerSpectrum``,
+    Eisenstein & Hu 1998 transfer function, h converted). k is divided by h in its own dtype:
+    the halo-mass mock's density fields were made with float32 k."""
+    cosmo = colossus_cosmology()
+    return cosmo.matterPowerSpectrum(np.asarray(k) / cosmo.h, z) / cosmo.h ** 3
 
 
 def sample_halo_masses(rng: np.random.Generator, volume: float, log_m_min: float, log_m_max: float = 16.0,

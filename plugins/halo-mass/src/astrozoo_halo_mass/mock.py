@@ -52,15 +52,14 @@ import numpy as np
 from scipy import fft, special
 from scipy.integrate import cumulative_trapezoid
 from scipy.spatial import cKDTree
-from astropy.cosmology import Planck15
-
+from astrozoo.data import cosmology
 from astrozoo_halo_mass.schema import CATALOGUE_UNITS
 
 __all__ = ["BOXES", "COLUMN_UNITS", "PARAMETERS", "REFERENCES", "generate_universe",
            "smhm_moster13", "nfw_radius"]
 
 BOXES = {"tng50": 51.7, "tng100": 110.7, "tng300": 302.6}  # comoving Mpc, periodic, z = 0
-COSMOLOGY = "planck15"
+COSMOLOGY = "planck15"  # recorded in attrs; the Planck15 of astrozoo.data.cosmology (astropy and colossus)
 MDEF = "200c"
 
 COLUMN_UNITS = {
@@ -129,11 +128,6 @@ REFERENCES = [
 ]
 
 
-def _cosmology():
-    from colossus.cosmology import cosmology
-    return cosmology.setCosmology(COSMOLOGY)
-
-
 def smhm_moster13(log_mhalo, p=PARAMETERS) -> np.ndarray:
     """Mean log10 M* for halo mass log10 M (Msun): m/M = 2N [(M/M1)^-beta + (M/M1)^gamma]^-1
     (Moster, Naab & White 2013, Eq. 2, z = 0 values of their Table 1)."""
@@ -157,13 +151,11 @@ def nfw_radius(u, c) -> np.ndarray:
 def _host_masses(rng, volume, p):
     """Host M200c [Msun] drawn from the Tinker et al. (2008) mass function in ``volume`` Mpc^3
     (:func:`astrozoo.data.cosmology.sample_halo_masses`, colossus in Planck15)."""
-    from astrozoo.data import cosmology
-
     return cosmology.sample_halo_masses(rng, volume, p["log_mhost_min"], 16.0, z=0.0, mdef=MDEF,
                                         model=p["hmf_model"], n_grid=521)
 
 
-def _gaussian_field(rng, cosmo, box, p):
+def _gaussian_field(rng, box, p):
     """Gaussian field delta_G on an n^3 grid (float32) whose lognormal transform has the
     smoothed linear power spectrum, and the cell size [Mpc].
 
@@ -174,13 +166,12 @@ def _gaussian_field(rng, cosmo, box, p):
     """
     n = int(min(p["max_grid"], max(16, 2 * round(box / p["cell_mpc"] / 2))))
     cell = box / n
-    h = cosmo.h
     kx = 2.0 * np.pi * fft.fftfreq(n, d=cell).astype(np.float32)
     kz = 2.0 * np.pi * fft.rfftfreq(n, d=cell).astype(np.float32)
     k = np.sqrt(kx[:, None, None] ** 2 + kx[None, :, None] ** 2 + kz[None, None, :] ** 2)
-    # tabulate P(k) [Mpc^3] once; colossus wants k in h/Mpc and returns (Mpc/h)^3
+    # tabulate P(k) [Mpc^3] once
     ktab = np.logspace(np.log10(kz[1]) - 0.1, np.log10(k.max()) + 0.1, 400)
-    ptab = cosmo.matterPowerSpectrum(ktab / h, 0.0) / h ** 3
+    ptab = cosmology.linear_power(ktab, 0.0)
     with np.errstate(divide="ignore"):
         pk = np.exp(np.interp(np.log(k), np.log(ktab), np.log(ptab))).astype(np.float32)
     pk *= np.exp(-(k * p["smooth_mpc"]) ** 2)
@@ -240,11 +231,6 @@ def _subhalos(rng, log_mhost, p):
     target = rng.random(len(host)) * mean[host]
     lnpsi_sub = np.interp(target, n_above[::-1], lnpsi[::-1])
     return host, log_mhost[host] + lnpsi_sub / np.log(10.0)
-
-
-def _r200_kpc(cosmo, log_m):
-    from colossus.halo import mass_so
-    return mass_so.M_to_R(10.0 ** np.asarray(log_m) * cosmo.h, 0.0, MDEF) / cosmo.h
 
 
 def _tabulated(fn, log_m, lo=10.0, hi=16.0, n=121):
@@ -314,8 +300,6 @@ def generate_universe(box: str = "tng50", seed: int = 0, log_mstar_min: float = 
 
     rng_mass, rng_field, rng_place, rng_sub, rng_star, rng_morph = (
         np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6))
-    cosmo = _cosmology()
-    h = cosmo.h
 
     # 1. host halo masses
     m_host = _host_masses(rng_mass, size ** 3, p)
@@ -324,9 +308,7 @@ def generate_universe(box: str = "tng50", seed: int = 0, log_mstar_min: float = 
 
     # 2. subhalos: accreted masses, NFW radii, stripping, disruption
     sub_host, sub_log_macc = _subhalos(rng_sub, log_mhost, p)
-    from colossus.halo import concentration
-    conc = _tabulated(lambda lm: concentration.concentration(10.0 ** lm * h, MDEF, 0.0,
-                                                             model=p["concentration_model"]),
+    conc = _tabulated(lambda lm: cosmology.concentration(10.0 ** lm, 0.0, MDEF, p["concentration_model"]),
                       log_mhost[sub_host])
     x_sub = nfw_radius(rng_sub.random(len(sub_host)), conc)
     log_f = (p["log_fstrip_vir"] + p["fstrip_slope"] * np.log10(x_sub)
@@ -336,7 +318,7 @@ def generate_universe(box: str = "tng50", seed: int = 0, log_mstar_min: float = 
     direction /= np.linalg.norm(direction, axis=1, keepdims=True)
     # dynamical friction: merged with the central if accreted longer ago than the
     # Boylan-Kolchin et al. (2008) merging time (tau_dyn = R200c / V200c = 0.1 / H0)
-    t_dyn = 0.1 * Planck15.hubble_time.to_value("Gyr")
+    t_dyn = 0.1 * cosmology.hubble_time("Gyr")
     ratio = 10.0 ** (log_mhost[sub_host] - sub_log_macc)
     t_merge = (t_dyn * 0.216 * ratio ** 1.3 / np.log1p(ratio)
                * np.exp(1.9 * p["df_circularity"]))
@@ -357,12 +339,9 @@ def generate_universe(box: str = "tng50", seed: int = 0, log_mstar_min: float = 
     used[cen_keep] = True
     used[sub_host[sub_keep]] = True
     used_idx = np.flatnonzero(used)
-    delta, cell = _gaussian_field(rng_field, cosmo, size, p)
+    delta, cell = _gaussian_field(rng_field, size, p)
     sigma_g = float(delta.std())
-    from colossus.lss import bias as colossus_bias
-    b = _tabulated(lambda lm: colossus_bias.haloBias(10.0 ** lm * h, z=0.0, mdef=MDEF,
-                                                     model=p["bias_model"]),
-                   log_mhost[used_idx])
+    b = _tabulated(lambda lm: cosmology.halo_bias(10.0 ** lm, 0.0, MDEF, p["bias_model"]), log_mhost[used_idx])
     host_pos = np.zeros((len(m_host), 3))
     host_pos[used_idx] = _place_hosts(rng_place, delta, cell, b)
     del delta
@@ -370,7 +349,7 @@ def generate_universe(box: str = "tng50", seed: int = 0, log_mstar_min: float = 
           f"(sigma_G = {sigma_g:.2f}); {len(used_idx)} hosts placed")
 
     # assemble the galaxy table (centrals then satellites; reordered below)
-    r200_host_mpc = _tabulated(lambda lm: _r200_kpc(cosmo, lm), log_mhost) / 1e3
+    r200_host_mpc = _tabulated(lambda lm: cosmology.halo_radius(10.0 ** lm, 0.0, MDEF), log_mhost) / 1e3
     si = np.flatnonzero(sub_keep)
     hi = sub_host[si]
     r_sat = x_sub[si] * r200_host_mpc[hi]
@@ -410,7 +389,8 @@ def generate_universe(box: str = "tng50", seed: int = 0, log_mstar_min: float = 
 
     # 4. morphology latents
     r = rng_morph
-    re_kpc = (p["re_over_r200"] * _tabulated(lambda lm: _r200_kpc(cosmo, lm), cols["log_macc"])
+    re_kpc = (p["re_over_r200"] * _tabulated(lambda lm: cosmology.halo_radius(10.0 ** lm, 0.0, MDEF),
+                                               cols["log_macc"])
               * 10.0 ** (p["re_scatter"] * r.standard_normal(n)))
     p_cen = 1.0 / (1.0 + np.exp(-(cols["log_mhost"] - p["quench_log_mhost_mid"])
                                 / p["quench_width"]))
@@ -455,7 +435,7 @@ def generate_universe(box: str = "tng50", seed: int = 0, log_mstar_min: float = 
         "box_size_mpc": float(size),
         "redshift": 0.0,
         "cosmology": COSMOLOGY,
-        "hubble_h": float(h),
+        "hubble_h": float(cosmology.colossus_cosmology().h),
         "mass_definition": "M200c (Msun, not Msun/h)",
         "log_mstar_min": float(log_mstar_min),
         "grid_cells_per_side": int(round(size / cell)),

@@ -23,11 +23,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from astropy import units as u
-from astropy.cosmology import Planck15, z_at_value
 from scipy.ndimage import gaussian_filter
 from scipy.spatial import cKDTree
 
+from astrozoo.data.cosmology import angular_diameter_distance, redshift_at_distance
 from astrozoo.data.images import add_sky_noise, convolve_psf, sersic_image
 from astrozoo.data.parallel import parallel_map
 
@@ -40,7 +39,7 @@ MSUN_AB = (5.11, 4.65, 4.53)                 # solar absolute AB magnitudes, g, 
 BELL03_A = (-0.499, -0.306, -0.222)          # log M/L = a + b (g - r), g, r, i (Bell et al. 2003)
 BELL03_B = (1.519, 1.097, 0.864)
 REDSHIFT = 0.05
-DISTANCE_MPC = float(Planck15.angular_diameter_distance(REDSHIFT).to_value(u.Mpc))
+DISTANCE_MPC = float(angular_diameter_distance(REDSHIFT))
 CLUMP_COLOUR = np.array([1.3, 1.0, 0.8])     # clumps are young: relatively more light in g
 
 # one row per light source in a field: offsets from the field centre in px, then the galaxy
@@ -54,7 +53,7 @@ def band_fluxes(log_mstar: np.ndarray, color_gr: np.ndarray, distance_mpc: float
     log L_λ = log M* − (a_λ + b_λ (g−r)); M_λ = M_sun,λ − 2.5 log L_λ; m = M + 5 log10(D_L / 10 pc),
     D_L = (1+z)² D_A with z the Planck15 redshift of the angular-diameter distance ``distance_mpc``.
     """
-    z = z_at_value(Planck15.angular_diameter_distance, distance_mpc * u.Mpc, zmax=1.5).value
+    z = redshift_at_distance(distance_mpc, zmax=1.5)
     distance_modulus = 5 * np.log10(distance_mpc * (1 + z) ** 2 * 1e5)  # D_L in units of 10 pc
     log_ml = np.asarray(BELL03_A) + np.outer(color_gr, BELL03_B)
     abs_mag = np.asarray(MSUN_AB) - 2.5 * (np.asarray(log_mstar)[:, None] - log_ml)
