@@ -80,3 +80,11 @@ def test_concentration_bias_and_power_spectrum():
     k = np.logspace(-3, 1, 50)
     p = cosmo.linear_power(k)
     assert np.all(p > 0) and 0.005 < k[np.argmax(p)] < 0.05  # turnover near the horizon at equality
+
+
+def test_colossus_results_do_not_depend_on_a_cosmology_set_elsewhere():
+    from colossus.cosmology import cosmology as colossus
+
+    before = cosmo.halo_radius(1e12, 0.0, "200c")
+    colossus.setCosmology("WMAP9", persistence="")  # another library in the same process
+    assert cosmo.halo_radius(1e12, 0.0, "200c") == before

@@ -138,11 +138,21 @@ def flux_to_mag(flux, zero_point: float):
 
 # -- halo mass functions (colossus) ----------------------------------------------------------------
 @cache
-def colossus_cosmology(name: str = "planck15"):
-    """colossus's cosmology ``name``, set as its current one (not written to its disk cache)."""
+def _colossus(name: str):
     from colossus.cosmology import cosmology
 
     return cosmology.setCosmology(name, persistence="")
+
+
+def colossus_cosmology(name: str = "planck15"):
+    """colossus's cosmology ``name`` (made once, not written to its disk cache), set as its
+    current one on every call: colossus's functions read a global "current" cosmology, which
+    other code in the process may have changed."""
+    from colossus.cosmology import cosmology
+
+    cosmo = _colossus(name)
+    cosmology.setCurrent(cosmo)
+    return cosmo
 
 
 def mass_function(mass, z=0.0, mdef: str = "500c", model: str = "tinker08"):
