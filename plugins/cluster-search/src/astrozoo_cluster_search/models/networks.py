@@ -113,21 +113,23 @@ class SpinalNetResNet(SpinalNetVGG):
 class AlexNetVGG(ZooClassifier):
     """An AlexNet-like CNN with VGG-style 3×3 stacks (the paper's AlexNet-VGG): a 5×5 stem,
     then 3×3 convolutions in blocks of w, 2w, 4w (two convs), 8w (two convs), each with batch
-    norm and max pooling; dropout fully connected layers 512 → 256 → classes (Krizhevsky et
-    al. 2012; Simonyan & Zisserman 2015)."""
+    norm and max pooling, average pooling to ``pool`` × ``pool`` cells; dropout fully connected
+    layers 512 → 256 → classes (Krizhevsky et al. 2012; Simonyan & Zisserman 2015). An odd
+    ``pool`` keeps a cell of its own for the centre of the cutout, where the candidate is."""
 
     name = "alexnet_vgg"
     description = "AlexNet-like CNN with VGG-style 3×3 blocks and a dropout MLP (the paper's AlexNet-VGG)"
 
-    def __init__(self, width: int = 32, dropout: float = 0.5, backbone: str = "alexnet_vgg", **kwargs):
+    def __init__(self, width: int = 32, dropout: float = 0.5, pool: int = 2, backbone: str = "alexnet_vgg",
+                 **kwargs):
         super().__init__(backbone=backbone, **kwargs)
 
     def build_network(self, in_chans, n_outputs, image_size):
-        w, d = self.width, self.dropout
+        w, d, p = self.width, self.dropout, self.pool
         net = nn.Sequential(
             conv_block(in_chans, w, 1, kernel=5), conv_block(w, 2 * w, 1), conv_block(2 * w, 4 * w, 2),
-            conv_block(4 * w, 8 * w, 2), nn.AdaptiveAvgPool2d(2), nn.Flatten(),
-            nn.Dropout(d), nn.Linear(32 * w, 512), nn.ReLU(inplace=True),
+            conv_block(4 * w, 8 * w, 2), nn.AdaptiveAvgPool2d(p), nn.Flatten(),
+            nn.Dropout(d), nn.Linear(8 * w * p * p, 512), nn.ReLU(inplace=True),
             nn.Dropout(d), nn.Linear(512, 256), nn.ReLU(inplace=True), nn.Linear(256, n_outputs))
         return self.resized(net, image_size)
 
