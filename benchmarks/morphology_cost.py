@@ -15,7 +15,7 @@ import numpy as np
 from astrozoo_halo_mass.mock import generate_universe
 from astrozoo_halo_mass.morphology import SERSIC, _psf, central_segmap, measure_one
 from astrozoo_halo_mass.render import PSF_FWHM_ARCSEC, SKY_SIGMA, render_cutouts
-from astrozoo_halo_mass.schema import FEATURES
+from astrozoo_halo_mass.conventions import FEATURES
 
 warnings.simplefilter("ignore")
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 24

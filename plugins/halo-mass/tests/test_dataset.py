@@ -84,7 +84,7 @@ def test_missing_user_file(tmp_path):
 
 def test_mock_morphology_uses_the_same_quality_rule(tmp_path, monkeypatch):
     """flag_cut drops exactly flag == 0 & flag_sersic == 0 & sn_per_pixel > 2.5 failures, as for real TNG."""
-    from astrozoo_halo_mass.schema import FEATURES
+    from astrozoo_halo_mass.conventions import FEATURES
 
     monkeypatch.setenv("ASTROZOO_CACHE", str(tmp_path / "cache"))
     path = catalogue(tmp_path)
@@ -108,7 +108,7 @@ def test_the_sersic_fit_runs_only_when_a_sersic_value_is_read(tmp_path, monkeypa
     """R_petro, S, A and flag come from statmorph without the Sérsic fit; sersic_n (or flag_cut,
     whose rule reads flag_sersic) makes the full run, whose product then serves every value."""
     from astrozoo_halo_mass import morphology
-    from astrozoo_halo_mass.schema import FEATURES
+    from astrozoo_halo_mass.conventions import FEATURES
 
     monkeypatch.setenv("ASTROZOO_CACHE", str(tmp_path / "cache"))
     path = catalogue(tmp_path)

@@ -17,7 +17,7 @@ from astropy.io import fits
 
 from astrozoo.data.store import DataError
 from astrozoo.testing import run_cli
-from astrozoo_halo_mass.schema import FEATURES
+from astrozoo_halo_mass.conventions import FEATURES
 from astrozoo_halo_mass.api import TNGClient, TNGError
 from astrozoo_halo_mass.real import (load_cutouts, load_group_catalogue,
                                     load_morphology_catalogue)

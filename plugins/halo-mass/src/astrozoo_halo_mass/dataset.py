@@ -8,7 +8,7 @@ keyed by its parameters and its source files (:func:`astrozoo.data.cache.cached`
 user's data folder. Morphology is read one feature at a time, so a model needs only its own
 features. One sample serves every model: statmorph values with flag > 1 are NaN, and
 ``flag_cut`` drops the galaxies that fail the one quality rule
-(:data:`astrozoo_halo_mass.schema.QUALITY_RULE`), for mock and real morphology alike.
+(:data:`astrozoo_halo_mass.conventions.QUALITY_RULE`), for mock and real morphology alike.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from astrozoo.data.splits import check_fold
 from astrozoo.errors import AstrozooError
 from astrozoo.interfaces import Dataset, Split
 from astrozoo.validate import Column
-from astrozoo_halo_mass.schema import FEATURES, QUALITY, QUALITY_RULE, quality_mask, unusable
+from astrozoo_halo_mass.conventions import FEATURES, QUALITY, QUALITY_RULE, quality_mask, unusable
 
 REQUIRED = ("galaxy_id", "pos", "log_mstar")
 FINITE = ("pos", "log_mstar", "log_mhalo")

@@ -53,7 +53,7 @@ from scipy import fft, special
 from scipy.integrate import cumulative_trapezoid
 from scipy.spatial import cKDTree
 from astrozoo.data import cosmology
-from astrozoo_halo_mass.schema import CATALOGUE_UNITS
+from astrozoo_halo_mass.conventions import CATALOGUE_UNITS
 
 __all__ = ["BOXES", "COLUMN_UNITS", "PARAMETERS", "REFERENCES", "generate_universe",
            "smhm_moster13", "nfw_radius"]

@@ -41,7 +41,7 @@ from astrozoo.data.parallel import parallel_map
 from astrozoo.data.morphology import central_label, segment
 
 from .render import BANDS, PIXSCALE, PSF_FWHM_ARCSEC, SKY_SIGMA, field_jobs, render_field
-from .schema import FEATURES, QUALITY, quality_mask
+from .conventions import FEATURES, QUALITY, quality_mask
 
 
 def measure_morphology(images, band: str = "i", stamp: int = 128, pixscale: float = PIXSCALE,

@@ -33,7 +33,7 @@ from astrozoo.data.images import add_sky_noise, convolve_psf, crop_or_pad
 from astrozoo.data.store import DataError, open_hdf5
 
 from .render import PIXSCALE, PSF_FWHM_ARCSEC, SKY_SIGMA
-from .schema import BOX_CKPC_H, CATALOGUE_UNITS, FEATURES, QUALITY, QUALITY_RULE, expected_box, quality_mask
+from .conventions import BOX_CKPC_H, CATALOGUE_UNITS, FEATURES, QUALITY, QUALITY_RULE, expected_box, quality_mask
 
 __all__ = ["Layout", "find_layout", "load_group_catalogue", "read_morphology", "load_morphology_catalogue",
            "load_cutouts", "describe"]
@@ -299,7 +299,7 @@ def load_morphology_catalogue(path_or_dir, band: str = "i", quality_cut: bool = 
                               features: Sequence[str] = FEATURES) -> tuple[dict[str, np.ndarray], dict]:
     """RG19 statmorph catalogue ``morphs_{band}.hdf5``: ``galaxy_id``, ``features`` and the quality columns.
 
-    With ``quality_cut`` only rows passing :func:`astrozoo_halo_mass.schema.quality_mask` are kept
+    With ``quality_cut`` only rows passing :func:`astrozoo_halo_mass.conventions.quality_mask` are kept
     (``attrs['n_removed_by_quality_cut']`` counts the rest).
     """
     path = Path(path_or_dir).expanduser()
